@@ -1,0 +1,218 @@
+//! SDK configuration, the clients a control uses, and one error type for every AWS call.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::time::Duration;
+
+/// Attempts per AWS call, the first included. The SDK's standard retry backs off
+/// exponentially with jitter on throttling, 5xx, timeouts and connection errors.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Where the clients point and how they retry. The CLI and tests set an endpoint (an
+/// emulator); Lambda sets nothing and gets the region and credentials of its environment.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    /// Initial backoff of the SDK's retry (default 1 s); tests shorten it.
+    pub initial_backoff: Option<Duration>,
+}
+
+/// Load one `SdkConfig`; every client is made from it, so they share retry, credentials and
+/// the `logmend` app name, which makes logmend's own calls recognisable in CloudTrail.
+pub async fn load_sdk_config(settings: &ClientSettings) -> SdkConfig {
+    let mut retry = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
+    if let Some(backoff) = settings.initial_backoff {
+        retry = retry.with_initial_backoff(backoff);
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .app_name(AppName::new("logmend").expect("static app name is valid"));
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
+/// The clients for one region. Cheap to clone (each client is an `Arc`).
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub region: String,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+impl AwsClients {
+    pub fn new(conf: &SdkConfig) -> Self {
+        Self {
+            region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(conf),
+            iam: aws_sdk_iam::Client::new(conf),
+        }
+    }
+
+    /// The same clients for another region (the CLI's `handle` follows the event's region).
+    pub fn for_region(conf: &SdkConfig, region: &str) -> Self {
+        let conf = conf.to_builder().region(Region::new(region.to_owned())).build();
+        Self::new(&conf)
+    }
+}
+
+/// Why an AWS call failed, in the terms a decision and a retry need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// AWS answered with an error code.
+    Service,
+    /// Timeout, connection refused or reset, or an unreadable response.
+    Transport,
+    /// The request could not be built (a bug or a bad setting); never retried.
+    Construction,
+}
+
+/// A failed AWS call, naming the action, the resource and the AWS error code.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} on {resource} failed: {}{detail}", .code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+pub struct AwsError {
+    /// The IAM action of the call, e.g. `cloudtrail:UpdateTrail`.
+    pub action: &'static str,
+    pub resource: String,
+    pub code: Option<String>,
+    pub status: Option<u16>,
+    pub kind: AwsErrorKind,
+    /// The message, or for transport errors the whole error chain.
+    pub detail: String,
+}
+
+impl AwsError {
+    pub fn from_sdk<E>(action: &'static str, resource: impl Into<String>, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let resource = resource.into();
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        match &err {
+            SdkError::ServiceError(ctx) => Self {
+                action,
+                resource,
+                code: ctx.err().code().map(str::to_owned),
+                status,
+                kind: AwsErrorKind::Service,
+                detail: ctx.err().message().map(str::to_owned).unwrap_or_else(|| format!("HTTP {}", status.unwrap_or(0))),
+            },
+            SdkError::ConstructionFailure(_) => Self {
+                action,
+                resource,
+                code: None,
+                status,
+                kind: AwsErrorKind::Construction,
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+            _ => Self {
+                action,
+                resource,
+                code: None,
+                status,
+                kind: AwsErrorKind::Transport,
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
+
+    pub fn code_is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    /// The code for a decision: the AWS error code, or what kind of failure it was.
+    pub fn code_or_kind(&self) -> String {
+        match (&self.code, self.kind) {
+            (Some(c), _) => c.clone(),
+            (None, AwsErrorKind::Transport) => "TransportError".into(),
+            (None, AwsErrorKind::Construction) => "RequestConstructionError".into(),
+            (None, AwsErrorKind::Service) => format!("HTTP{}", self.status.unwrap_or(0)),
+        }
+    }
+
+    /// Whether running the event again later can help: throttling, 5xx and transport
+    /// failures can; an access denial or a validation error will not change by waiting.
+    /// (The SDK has already retried these with backoff; this decides about the event.)
+    pub fn is_transient(&self) -> bool {
+        match self.kind {
+            AwsErrorKind::Transport => true,
+            AwsErrorKind::Construction => false,
+            AwsErrorKind::Service => {
+                matches!(self.status, Some(429) | Some(500..=599))
+                    || self.code.as_deref().is_some_and(is_throttling_code)
+            }
+        }
+    }
+}
+
+fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "ProvisionedThroughputExceededException"
+            | "TransactionInProgressException"
+            | "RequestLimitExceeded"
+            | "BandwidthLimitExceeded"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "EC2ThrottledException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "InternalFailure"
+            | "InternalError"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: &str, status: u16) -> AwsError {
+        AwsError {
+            action: "logs:PutRetentionPolicy",
+            resource: "/aws/x".into(),
+            code: Some(code.into()),
+            status: Some(status),
+            kind: AwsErrorKind::Service,
+            detail: "m".into(),
+        }
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_transient_denials_are_not() {
+        assert!(service("ThrottlingException", 400).is_transient());
+        assert!(service("Throttling", 400).is_transient());
+        assert!(service("Whatever", 429).is_transient());
+        assert!(service("InternalFailure", 500).is_transient());
+        assert!(!service("AccessDenied", 403).is_transient());
+        assert!(!service("InvalidParameterException", 400).is_transient());
+    }
+
+    #[test]
+    fn message_names_action_resource_and_code() {
+        assert_eq!(
+            service("AccessDenied", 403).to_string(),
+            "logs:PutRetentionPolicy on /aws/x failed: AccessDenied: m"
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Settings from `LOGMEND_*` variables, validated once at start-up.
+//!
+//! [`Config::from_vars`] takes a lookup function so tests never touch the process environment
+//! (`set_var` is unsafe in edition 2024). Every bad variable is reported at once, by name.
+
+use crate::controls::ControlId;
+use crate::decision::Mode;
+use std::time::Duration;
+
+/// Retention values CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
+pub const VALID_RETENTION_DAYS: [i32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/// The smallest valid retention at or above `minimum`, or `None` above the largest (3653).
+pub fn valid_retention_at_least(minimum: i32) -> Option<i32> {
+    VALID_RETENTION_DAYS.iter().copied().find(|&d| d >= minimum)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MqReboot {
+    Never,
+    Now,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// The minimum retention asked for (`LOGMEND_RETENTION_DAYS`).
+    pub retention_minimum_days: i32,
+    /// What logmend sets: the smallest valid value at or above the minimum.
+    pub retention_days: i32,
+    pub controls: Vec<ControlId>,
+    pub mq_reboot: MqReboot,
+    pub exempt_tag: String,
+    /// How long UpdateTrail is retried while a new delivery role propagates through IAM.
+    pub iam_propagation_timeout: Duration,
+    /// First pause between those retries; it doubles up to 16 s.
+    pub iam_propagation_first_backoff: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .problems.join("\n  "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    /// Defaults for everything but the mode, which has none on purpose.
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            mode,
+            retention_minimum_days: 365,
+            retention_days: 365,
+            controls: ControlId::ALL.to_vec(),
+            mq_reboot: MqReboot::Never,
+            exempt_tag: "logmend:exempt".into(),
+            iam_propagation_timeout: Duration::from_secs(120),
+            iam_propagation_first_backoff: Duration::from_secs(1),
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// `LOGMEND_MODE` is required; the rest default as DESIGN.md says. A set but empty
+    /// variable counts as a bad value, not as unset: it is usually a template mistake.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mode = match var("LOGMEND_MODE") {
+            None => {
+                problems.push("LOGMEND_MODE is not set; use audit or remediate".to_owned());
+                Mode::Audit
+            }
+            Some(v) => v.parse().unwrap_or_else(|e| {
+                problems.push(format!("LOGMEND_MODE: {e}"));
+                Mode::Audit
+            }),
+        };
+        let mut config = Config::new(mode);
+
+        if let Some(v) = var("LOGMEND_RETENTION_DAYS") {
+            match v.trim().parse::<i32>() {
+                Ok(days) if days >= 1 => match valid_retention_at_least(days) {
+                    Some(valid) => {
+                        config.retention_minimum_days = days;
+                        config.retention_days = valid;
+                    }
+                    None => problems.push(format!(
+                        "LOGMEND_RETENTION_DAYS: {days} is above the longest retention CloudWatch Logs offers (3653 days)"
+                    )),
+                },
+                _ => problems.push(format!("LOGMEND_RETENTION_DAYS: {v:?} is not a whole number of days from 1 to 3653")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_CONTROLS") {
+            match parse_controls(&v) {
+                Ok(list) => config.controls = list,
+                Err(e) => problems.push(format!("LOGMEND_CONTROLS: {e}")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_MQ_REBOOT") {
+            match v.as_str() {
+                "never" => config.mq_reboot = MqReboot::Never,
+                "now" => config.mq_reboot = MqReboot::Now,
+                other => problems.push(format!("LOGMEND_MQ_REBOOT: {other:?} is not one of never, now")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_EXEMPT_TAG") {
+            if v.trim().is_empty() || v.len() > 128 {
+                problems.push(format!("LOGMEND_EXEMPT_TAG: {v:?} is not a tag key (1 to 128 characters)"));
+            } else {
+                config.exempt_tag = v;
+            }
+        }
+        if let Some(v) = var("LOGMEND_IAM_PROPAGATION_TIMEOUT_SECONDS") {
+            match v.trim().parse::<u64>() {
+                Ok(s) if s <= 600 => config.iam_propagation_timeout = Duration::from_secs(s),
+                _ => problems.push(format!(
+                    "LOGMEND_IAM_PROPAGATION_TIMEOUT_SECONDS: {v:?} is not a number of seconds from 0 to 600"
+                )),
+            }
+        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
+    }
+
+    /// What start-up should say about the settings it was given (e.g. a rounded retention).
+    pub fn notices(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.retention_days != self.retention_minimum_days {
+            notes.push(format!(
+                "LOGMEND_RETENTION_DAYS={} is not a retention CloudWatch Logs offers; using {} days, the next valid value above it",
+                self.retention_minimum_days, self.retention_days
+            ));
+        }
+        notes
+    }
+
+    pub fn is_enabled(&self, id: ControlId) -> bool {
+        self.controls.contains(&id)
+    }
+}
+
+/// `all`, or a comma-separated list of control ids; an unknown id names the valid ones.
+pub fn parse_controls(value: &str) -> Result<Vec<ControlId>, String> {
+    if value.trim() == "all" {
+        return Ok(ControlId::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part.parse::<ControlId>()?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    if out.is_empty() {
+        return Err("no control named; use all or a comma-separated list of control ids".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn mode_is_required_and_the_rest_default() {
+        let err = Config::from_vars(vars(&[])).unwrap_err();
+        assert!(err.to_string().contains("LOGMEND_MODE is not set"), "{err}");
+        let c = Config::from_vars(vars(&[("LOGMEND_MODE", "audit")])).unwrap();
+        assert_eq!(c.mode, Mode::Audit);
+        assert_eq!(c.retention_days, 365);
+        assert_eq!(c.controls, ControlId::ALL.to_vec());
+        assert_eq!(c.mq_reboot, MqReboot::Never);
+        assert_eq!(c.exempt_tag, "logmend:exempt");
+    }
+
+    #[test]
+    fn every_bad_variable_is_named_at_once() {
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "fix"),
+            ("LOGMEND_RETENTION_DAYS", "a year"),
+            ("LOGMEND_CONTROLS", "cloudtrail-cloudwatch-logs,nope"),
+            ("LOGMEND_MQ_REBOOT", "sometimes"),
+            ("LOGMEND_EXEMPT_TAG", ""),
+        ]))
+        .unwrap_err();
+        let text = err.to_string();
+        for name in ["LOGMEND_MODE", "LOGMEND_RETENTION_DAYS", "LOGMEND_CONTROLS", "LOGMEND_MQ_REBOOT", "LOGMEND_EXEMPT_TAG"] {
+            assert!(text.contains(name), "{name} missing from: {text}");
+        }
+        assert!(text.contains("\"nope\" is not a control; valid: cloudtrail-cloudwatch-logs"), "{text}");
+        assert_eq!(err.problems.len(), 5);
+    }
+
+    #[test]
+    fn retention_rounds_up_to_a_valid_value_and_says_so() {
+        let c = Config::from_vars(vars(&[("LOGMEND_MODE", "remediate"), ("LOGMEND_RETENTION_DAYS", "200")])).unwrap();
+        assert_eq!((c.retention_minimum_days, c.retention_days), (200, 365));
+        assert!(c.notices()[0].contains("using 365 days"));
+        let c = Config::from_vars(vars(&[("LOGMEND_MODE", "remediate"), ("LOGMEND_RETENTION_DAYS", "400")])).unwrap();
+        assert!(c.notices().is_empty());
+        assert!(Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_RETENTION_DAYS", "4000")])).is_err());
+        assert!(Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_RETENTION_DAYS", "0")])).is_err());
+    }
+
+    #[test]
+    fn valid_retention_picks_the_smallest_value_at_or_above() {
+        assert_eq!(valid_retention_at_least(1), Some(1));
+        assert_eq!(valid_retention_at_least(2), Some(3));
+        assert_eq!(valid_retention_at_least(365), Some(365));
+        assert_eq!(valid_retention_at_least(366), Some(400));
+        assert_eq!(valid_retention_at_least(3653), Some(3653));
+        assert_eq!(valid_retention_at_least(3654), None);
+    }
+}

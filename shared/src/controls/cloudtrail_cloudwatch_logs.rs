@@ -1,0 +1,625 @@
+//! `cloudtrail-cloudwatch-logs` (Security Hub CloudTrail.5): every trail delivers to a
+//! CloudWatch Logs log group through a role CloudTrail can assume.
+//!
+//! The fix has four writes, each safe to repeat, so a run cut short is finished by the next:
+//! the log group (`/aws/cloudtrail/<trail>`, with retention), the delivery role (under the
+//! `/logmend/` path, trusted by `cloudtrail.amazonaws.com` with no `aws:SourceArn` condition,
+//! which CloudTrail does not support for this role), its inline policy (only
+//! `logs:CreateLogStream` and `logs:PutLogEvents` on that group's streams), then UpdateTrail
+//! with both ARNs. IAM is eventually consistent: UpdateTrail right after CreateRole is refused
+//! with `InvalidCloudWatchLogsRoleArnException` / `InvalidCloudWatchLogsLogGroupArnException`
+//! for up to about two minutes, so that call is retried with backoff.
+
+use super::{
+    ApplyError, Applied, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+};
+use crate::aws::AwsError;
+use crate::config::Config;
+use crate::decision::Change;
+use crate::event::{ApiCallEvent, EventError};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+pub const ROLE_PATH: &str = "/logmend/";
+pub const ROLE_POLICY_NAME: &str = "logmend-cloudtrail-delivery";
+pub const LOG_GROUP_PREFIX: &str = "/aws/cloudtrail/";
+const ROLE_PREFIX: &str = "LogmendTrail-";
+const MANAGED_BY: (&str, &str) = ("managed-by", "logmend");
+const PROPAGATION_CODES: [&str; 2] =
+    ["InvalidCloudWatchLogsRoleArnException", "InvalidCloudWatchLogsLogGroupArnException"];
+
+pub static SPEC: ControlSpec = ControlSpec {
+    id: "cloudtrail-cloudwatch-logs",
+    security_hub: &["CloudTrail.5"],
+    resource_type: "AWS::CloudTrail::Trail",
+    triggers: &[Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] }],
+    compliant_when: "the trail has CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn",
+    fix: "create /aws/cloudtrail/<trail> with retention and a delivery role allowed only CreateLogStream and PutLogEvents on it; UpdateTrail with both (retried while IAM propagates)",
+    reads: &[
+        Permission::any("cloudtrail:GetTrail"),
+        Permission::any("cloudtrail:ListTrails"),
+        Permission::any("cloudtrail:ListTags"),
+        Permission::any("logs:DescribeLogGroups"),
+        Permission::on("iam:GetRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::on("iam:GetRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+    ],
+    writes: &[
+        Permission::on(
+            "logs:CreateLogGroup",
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cloudtrail/*",
+        ),
+        Permission::on(
+            "logs:TagResource",
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cloudtrail/*",
+        ),
+        Permission::on(
+            "logs:PutRetentionPolicy",
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cloudtrail/*",
+        ),
+        Permission::on("iam:CreateRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::on("iam:TagRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::on("iam:PutRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::on("iam:PassRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::any("cloudtrail:UpdateTrail"),
+    ],
+};
+
+pub struct CloudtrailCloudwatchLogs;
+
+/// A trail as an event or a listing names it: its name or its ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailRef(pub String);
+
+impl std::fmt::Display for TrailRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The role CloudTrail assumes to write to the trail's log group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailDeliveryRole {
+    pub name: String,
+    pub arn: String,
+}
+
+impl TrailDeliveryRole {
+    /// One role per trail and region (trail names repeat across regions; role names are
+    /// account-wide), named to fit IAM's 64 characters for any trail name.
+    pub fn for_trail(partition: &str, account: &str, region: &str, trail_name: &str) -> Self {
+        let readable = format!("{ROLE_PREFIX}{region}-{trail_name}");
+        let name = if readable.len() <= 64 {
+            readable
+        } else {
+            let hash = format!("{:016x}", fnv1a(format!("{region}/{trail_name}").as_bytes()));
+            // 13 + region + '-' + part + '-' + 12 hex ≤ 64
+            let room = 64 - ROLE_PREFIX.len() - region.len() - 2 - 12;
+            let part: String = trail_name.chars().take(room).collect();
+            format!("{ROLE_PREFIX}{region}-{part}-{}", &hash[..12])
+        };
+        let arn = format!("arn:{partition}:iam::{account}:role{ROLE_PATH}{name}");
+        Self { name, arn }
+    }
+
+    pub fn trust_policy() -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+    }
+
+    pub fn delivery_policy(log_group_arn: &str) -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "CloudTrailDeliveryToOneLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("{}:log-stream:*", log_group_arn.trim_end_matches(":*"))
+            }]
+        })
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash for shortening names (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupState {
+    pub name: String,
+    /// In the form CloudTrail takes: `arn:…:log-group:NAME:*`.
+    pub arn: String,
+    pub exists: bool,
+    pub retention_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleState {
+    pub role: TrailDeliveryRole,
+    pub exists: bool,
+    /// Whether the inline policy is there with exactly the delivery statement.
+    pub policy_current: bool,
+}
+
+/// A trail without CloudWatch Logs delivery, and what already exists of the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailFinding {
+    pub trail_name: String,
+    pub trail_arn: String,
+    pub log_group: LogGroupState,
+    pub role: RoleState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailStep {
+    CreateLogGroup { name: String },
+    PutRetentionPolicy { name: String, days: i32 },
+    CreateRole { role: TrailDeliveryRole },
+    PutRolePolicy { role: TrailDeliveryRole, log_group_arn: String },
+    UpdateTrail { trail_arn: String, log_group_arn: String, role_arn: String },
+}
+
+/// The parts of a CloudTrail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
+struct TrailArn<'a> {
+    partition: &'a str,
+    region: &'a str,
+    account: &'a str,
+}
+
+fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "cloudtrail", region, account, rest] if rest.starts_with("trail/") => {
+            Some(TrailArn { partition, region, account })
+        }
+        _ => None,
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+impl Control for CloudtrailCloudwatchLogs {
+    type Target = TrailRef;
+    type Finding = TrailFinding;
+    type Step = TrailStep;
+
+    fn spec(&self) -> &'static ControlSpec {
+        &SPEC
+    }
+
+    fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<TrailRef>, EventError> {
+        // The ARN in the response is exact; the request's `name` may be a name or an ARN.
+        let target = event
+            .response_str("trailARN")
+            .or_else(|| event.request_parameters.str("name"))
+            .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
+        Ok(vec![TrailRef(target.to_owned())])
+    }
+
+    async fn list(&self, cx: &Context<'_>) -> Result<Vec<TrailRef>, ControlError> {
+        let mut pages = cx.clients.cloudtrail.list_trails().into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", &cx.clients.region, e))?;
+            out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(|a| TrailRef(a.to_owned()))));
+        }
+        Ok(out)
+    }
+
+    async fn check(&self, cx: &Context<'_>, target: &TrailRef) -> Result<Checked<TrailFinding>, ControlError> {
+        let c = &cx.clients;
+        let got = match c.cloudtrail.get_trail().name(&target.0).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = AwsError::from_sdk("cloudtrail:GetTrail", &target.0, e);
+                if e.code_is("TrailNotFoundException") {
+                    return Ok(Checked { resource: target.0.clone(), state: State::Skipped("the trail no longer exists".into()) });
+                }
+                return Err(e.into());
+            }
+        };
+        let Some(trail) = got.trail() else {
+            return Ok(Checked { resource: target.0.clone(), state: State::Skipped("the trail no longer exists".into()) });
+        };
+        let trail_arn = trail.trail_arn().unwrap_or(&target.0).to_owned();
+        let trail_name = trail.name().unwrap_or_default().to_owned();
+        let arn = parse_trail_arn(&trail_arn);
+        // HomeRegion is what AWS returns; the ARN's region is the same fact for any trail.
+        let home = non_empty(trail.home_region()).or(arn.as_ref().map(|a| a.region)).unwrap_or(&c.region);
+        if home != c.region {
+            let reason = format!("shadow copy of a multi-region trail; its home region {home} evaluates it");
+            return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
+        }
+        let (partition, account) = match &arn {
+            Some(a) => (a.partition, a.account),
+            None => ("aws", cx.account.unwrap_or_default()),
+        };
+        if let Some(own) = cx.account.filter(|own| *own != account) {
+            let reason = format!("organization trail of account {account}; account {own} cannot change it");
+            return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
+        }
+        let group_arn = non_empty(trail.cloud_watch_logs_log_group_arn());
+        let role_arn = non_empty(trail.cloud_watch_logs_role_arn());
+        if let (Some(group), Some(_)) = (group_arn, role_arn) {
+            return Ok(Checked { resource: trail_arn, state: State::Compliant(format!("delivers to {group}")) });
+        }
+
+        let tags = c
+            .cloudtrail
+            .list_tags()
+            .resource_id_list(&trail_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudtrail:ListTags", &trail_arn, e))?;
+        let exempt = tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .filter_map(|t| Some((t.key(), t.value()?)));
+        if is_exempt(cx.config, exempt) {
+            let reason = format!("tagged {}=true", cx.config.exempt_tag);
+            return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
+        }
+
+        // A group the trail already names is kept; otherwise logmend's own.
+        let group_name = group_arn
+            .and_then(|a| a.split_once(":log-group:").map(|(_, n)| n.trim_end_matches(":*").to_owned()))
+            .unwrap_or_else(|| format!("{LOG_GROUP_PREFIX}{trail_name}"));
+        let log_group = read_log_group(cx, partition, account, &group_name).await?;
+        let role = read_role(cx, TrailDeliveryRole::for_trail(partition, account, home, &trail_name), &log_group.arn).await?;
+        let missing = match (group_arn, role_arn) {
+            (None, None) => "no CloudWatch Logs delivery",
+            (None, Some(_)) => "a delivery role but no log group",
+            _ => "a log group but no delivery role",
+        };
+        Ok(Checked {
+            resource: trail_arn.clone(),
+            state: State::Noncompliant {
+                reason: format!("trail {trail_name} has {missing}"),
+                finding: TrailFinding { trail_name, trail_arn, log_group, role },
+            },
+        })
+    }
+
+    fn plan(&self, config: &Config, f: &TrailFinding) -> Vec<TrailStep> {
+        let mut steps = Vec::new();
+        if !f.log_group.exists {
+            steps.push(TrailStep::CreateLogGroup { name: f.log_group.name.clone() });
+        }
+        // A group that never expires gets the retention: logmend made it (perhaps in a run
+        // cut short) or nobody chose one. A group with any retention is the retention
+        // control's business, which never shortens it.
+        if f.log_group.retention_days.is_none() {
+            steps.push(TrailStep::PutRetentionPolicy { name: f.log_group.name.clone(), days: config.retention_days });
+        }
+        if !f.role.exists {
+            steps.push(TrailStep::CreateRole { role: f.role.role.clone() });
+        }
+        if !f.role.policy_current {
+            steps.push(TrailStep::PutRolePolicy { role: f.role.role.clone(), log_group_arn: f.log_group.arn.clone() });
+        }
+        steps.push(TrailStep::UpdateTrail {
+            trail_arn: f.trail_arn.clone(),
+            log_group_arn: f.log_group.arn.clone(),
+            role_arn: f.role.role.arn.clone(),
+        });
+        steps
+    }
+
+    fn describe(&self, step: &TrailStep) -> Change {
+        match step {
+            TrailStep::CreateLogGroup { name } => Change::new("logs:CreateLogGroup", name.clone()),
+            TrailStep::PutRetentionPolicy { name, days } => {
+                Change::new("logs:PutRetentionPolicy", format!("{name} retentionInDays={days}"))
+            }
+            TrailStep::CreateRole { role } => Change::new(
+                "iam:CreateRole",
+                format!("{ROLE_PATH}{} trusted by cloudtrail.amazonaws.com", role.name),
+            ),
+            TrailStep::PutRolePolicy { role, log_group_arn } => Change::new(
+                "iam:PutRolePolicy",
+                format!(
+                    "{}/{ROLE_POLICY_NAME}: logs:CreateLogStream, logs:PutLogEvents on {}:log-stream:*",
+                    role.name,
+                    log_group_arn.trim_end_matches(":*")
+                ),
+            ),
+            TrailStep::UpdateTrail { log_group_arn, role_arn, .. } => Change::new(
+                "cloudtrail:UpdateTrail",
+                format!("CloudWatchLogsLogGroupArn={log_group_arn} CloudWatchLogsRoleArn={role_arn}"),
+            ),
+        }
+    }
+
+    async fn apply(&self, cx: &Context<'_>, _f: &TrailFinding, plan: &[TrailStep]) -> Result<Applied, ApplyError> {
+        let mut done = Vec::new();
+        for step in plan {
+            if let Err(error) = apply_step(cx, step).await {
+                return Err(ApplyError { done, error });
+            }
+            done.push(self.describe(step));
+        }
+        Ok(Applied::Fixed("CloudWatch Logs delivery connected".into()))
+    }
+}
+
+async fn read_log_group(cx: &Context<'_>, partition: &str, account: &str, name: &str) -> Result<LogGroupState, ControlError> {
+    let out = cx
+        .clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", name, e))?;
+    let found = out.log_groups().iter().find(|g| g.log_group_name() == Some(name));
+    let region = &cx.clients.region;
+    Ok(LogGroupState {
+        name: name.to_owned(),
+        arn: format!("arn:{partition}:logs:{region}:{account}:log-group:{name}:*"),
+        exists: found.is_some(),
+        retention_days: found.and_then(|g| g.retention_in_days()),
+    })
+}
+
+async fn read_role(cx: &Context<'_>, role: TrailDeliveryRole, log_group_arn: &str) -> Result<RoleState, ControlError> {
+    let iam = &cx.clients.iam;
+    let existing = match iam.get_role().role_name(&role.name).send().await {
+        Ok(out) => out.role().cloned(),
+        Err(e) => {
+            let e = AwsError::from_sdk("iam:GetRole", &role.arn, e);
+            if !e.code_is("NoSuchEntity") {
+                return Err(e.into());
+            }
+            None
+        }
+    };
+    let Some(existing) = existing else {
+        return Ok(RoleState { role, exists: false, policy_current: false });
+    };
+    // A role of this name that is not ours, or that someone changed, is not widened or
+    // repurposed: a person decides.
+    let trust = decode_policy(existing.assume_role_policy_document());
+    if existing.path() != ROLE_PATH || trust.as_ref() != Some(&TrailDeliveryRole::trust_policy()) {
+        return Err(ControlError::Conflict {
+            resource: existing.arn().to_owned(),
+            reason: "a role with logmend's delivery-role name exists with another path or trust policy; logmend does not change roles it cannot vouch for".into(),
+        });
+    }
+    let role = TrailDeliveryRole { name: role.name, arn: existing.arn().to_owned() };
+    let policy = match iam.get_role_policy().role_name(&role.name).policy_name(ROLE_POLICY_NAME).send().await {
+        Ok(out) => decode_policy(Some(out.policy_document())),
+        Err(e) => {
+            let e = AwsError::from_sdk("iam:GetRolePolicy", &role.arn, e);
+            if !e.code_is("NoSuchEntity") {
+                return Err(e.into());
+            }
+            None
+        }
+    };
+    let policy_current = policy == Some(TrailDeliveryRole::delivery_policy(log_group_arn));
+    Ok(RoleState { role, exists: true, policy_current })
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986).
+fn decode_policy(document: Option<&str>) -> Option<Value> {
+    let document = document?;
+    let decoded = urlencoding::decode(document).map(|c| c.into_owned()).unwrap_or_else(|_| document.to_owned());
+    serde_json::from_str(&decoded).ok()
+}
+
+async fn apply_step(cx: &Context<'_>, step: &TrailStep) -> Result<(), ControlError> {
+    let c = &cx.clients;
+    match step {
+        TrailStep::CreateLogGroup { name } => {
+            match c.logs.create_log_group().log_group_name(name).tags(MANAGED_BY.0, MANAGED_BY.1).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let e = AwsError::from_sdk("logs:CreateLogGroup", name, e);
+                    if e.code_is("ResourceAlreadyExistsException") { Ok(()) } else { Err(e.into()) }
+                }
+            }
+        }
+        TrailStep::PutRetentionPolicy { name, days } => c
+            .logs
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(*days)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("logs:PutRetentionPolicy", name, e).into()),
+        TrailStep::CreateRole { role } => {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(MANAGED_BY.0)
+                .value(MANAGED_BY.1)
+                .build()
+                .expect("key and value are set");
+            let created = c
+                .iam
+                .create_role()
+                .role_name(&role.name)
+                .path(ROLE_PATH)
+                .assume_role_policy_document(TrailDeliveryRole::trust_policy().to_string())
+                .description("CloudTrail delivery to CloudWatch Logs, created by logmend")
+                .tags(tag)
+                .send()
+                .await;
+            match created {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let e = AwsError::from_sdk("iam:CreateRole", &role.arn, e);
+                    // Another evaluation created it a moment ago: the same role.
+                    if e.code_is("EntityAlreadyExists") { Ok(()) } else { Err(e.into()) }
+                }
+            }
+        }
+        TrailStep::PutRolePolicy { role, log_group_arn } => c
+            .iam
+            .put_role_policy()
+            .role_name(&role.name)
+            .policy_name(ROLE_POLICY_NAME)
+            .policy_document(TrailDeliveryRole::delivery_policy(log_group_arn).to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", &role.arn, e).into()),
+        TrailStep::UpdateTrail { trail_arn, log_group_arn, role_arn } => {
+            update_trail_while_iam_propagates(cx, trail_arn, log_group_arn, role_arn).await
+        }
+    }
+}
+
+/// UpdateTrail, retried with exponential backoff while CloudTrail refuses a role or policy
+/// that IAM has not propagated yet, up to the configured timeout (default 120 s).
+async fn update_trail_while_iam_propagates(
+    cx: &Context<'_>,
+    trail_arn: &str,
+    log_group_arn: &str,
+    role_arn: &str,
+) -> Result<(), ControlError> {
+    let started = Instant::now();
+    let timeout = cx.config.iam_propagation_timeout;
+    let mut delay = cx.config.iam_propagation_first_backoff;
+    loop {
+        let sent = cx
+            .clients
+            .cloudtrail
+            .update_trail()
+            .name(trail_arn)
+            .cloud_watch_logs_log_group_arn(log_group_arn)
+            .cloud_watch_logs_role_arn(role_arn)
+            .send()
+            .await;
+        let e = match sent {
+            Ok(_) => return Ok(()),
+            Err(e) => AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e),
+        };
+        let propagating = PROPAGATION_CODES.iter().any(|c| e.code_is(c));
+        if !propagating {
+            return Err(e.into());
+        }
+        if started.elapsed() + delay > timeout {
+            return Err(ControlError::PropagationTimeout {
+                action: "cloudtrail:UpdateTrail",
+                resource: trail_arn.to_owned(),
+                code: e.code_or_kind(),
+                waited_secs: started.elapsed().as_secs(),
+            });
+        }
+        tracing::info!(trail = trail_arn, code = %e.code_or_kind(), delay_ms = delay.as_millis() as u64, "delivery role not usable yet; retrying while IAM propagates");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(16));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Mode;
+
+    fn finding() -> TrailFinding {
+        let group = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/cloudtrail/main:*".to_owned();
+        TrailFinding {
+            trail_name: "main".into(),
+            trail_arn: "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main".into(),
+            log_group: LogGroupState { name: "/aws/cloudtrail/main".into(), arn: group, exists: false, retention_days: None },
+            role: RoleState {
+                role: TrailDeliveryRole::for_trail("aws", "123456789012", "eu-west-1", "main"),
+                exists: false,
+                policy_current: false,
+            },
+        }
+    }
+
+    #[test]
+    fn nothing_exists_plans_all_five_writes_in_order() {
+        let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &finding());
+        let apis: Vec<&str> = steps.iter().map(|s| CloudtrailCloudwatchLogs.describe(s).api).collect();
+        assert_eq!(
+            apis,
+            ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]
+        );
+        assert!(steps.contains(&TrailStep::PutRetentionPolicy { name: "/aws/cloudtrail/main".into(), days: 365 }));
+    }
+
+    #[test]
+    fn existing_pieces_are_reused_not_recreated() {
+        let mut f = finding();
+        f.log_group.exists = true;
+        f.log_group.retention_days = Some(30);
+        f.role.exists = true;
+        f.role.policy_current = true;
+        let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f);
+        assert_eq!(steps.len(), 1);
+        assert!(matches!(steps[0], TrailStep::UpdateTrail { .. }));
+    }
+
+    #[test]
+    fn a_group_left_without_retention_gets_it() {
+        let mut f = finding();
+        f.log_group.exists = true;
+        let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f);
+        assert!(matches!(steps[0], TrailStep::PutRetentionPolicy { days: 365, .. }));
+    }
+
+    #[test]
+    fn role_names_fit_iam_for_any_trail_name_and_stay_distinct() {
+        let short = TrailDeliveryRole::for_trail("aws", "123456789012", "us-east-1", "main");
+        assert_eq!(short.name, "LogmendTrail-us-east-1-main");
+        assert_eq!(short.arn, "arn:aws:iam::123456789012:role/logmend/LogmendTrail-us-east-1-main");
+        let long_a = "a".repeat(128);
+        let long_b = format!("{}b", "a".repeat(127));
+        let a = TrailDeliveryRole::for_trail("aws", "123456789012", "ap-southeast-5", &long_a);
+        let b = TrailDeliveryRole::for_trail("aws", "123456789012", "ap-southeast-5", &long_b);
+        assert!(a.name.len() <= 64 && b.name.len() <= 64, "{} {}", a.name, b.name);
+        assert_ne!(a.name, b.name);
+        assert_eq!(a, TrailDeliveryRole::for_trail("aws", "123456789012", "ap-southeast-5", &long_a));
+        let other_region = TrailDeliveryRole::for_trail("aws", "123456789012", "eu-west-1", "main");
+        assert_ne!(short.name, other_region.name);
+    }
+
+    #[test]
+    fn delivery_policy_allows_only_stream_writes_on_the_one_group() {
+        let p = TrailDeliveryRole::delivery_policy("arn:aws:logs:eu-west-1:1:log-group:/aws/cloudtrail/main:*");
+        let stmt = &p["Statement"][0];
+        assert_eq!(stmt["Action"], json!(["logs:CreateLogStream", "logs:PutLogEvents"]));
+        assert_eq!(stmt["Resource"], "arn:aws:logs:eu-west-1:1:log-group:/aws/cloudtrail/main:log-stream:*");
+        assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
+        let trust = TrailDeliveryRole::trust_policy().to_string();
+        assert!(!trust.contains("Condition") && trust.contains("cloudtrail.amazonaws.com"));
+    }
+
+    #[test]
+    fn declared_writes_cover_every_planned_api() {
+        let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &finding());
+        for s in &steps {
+            let api = CloudtrailCloudwatchLogs.describe(s).api;
+            assert!(SPEC.writes.iter().any(|p| p.action == api), "{api} not declared");
+        }
+    }
+
+    #[test]
+    fn targets_prefer_the_response_arn_and_name_the_missing_field() {
+        let ev = |detail: Value| {
+            ApiCallEvent::from_value(&json!({"detail-type":"AWS API Call via CloudTrail","account":"1","region":"eu-west-1","detail":detail})).unwrap()
+        };
+        let t = CloudtrailCloudwatchLogs
+            .targets_in(&ev(json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail",
+                "requestParameters":{"name":"main"},"responseElements":{"trailARN":"arn:aws:cloudtrail:eu-west-1:1:trail/main"}})))
+            .unwrap();
+        assert_eq!(t, vec![TrailRef("arn:aws:cloudtrail:eu-west-1:1:trail/main".into())]);
+        let err = CloudtrailCloudwatchLogs
+            .targets_in(&ev(json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail","requestParameters":{}})))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "event field `detail.requestParameters.name` is missing");
+    }
+}

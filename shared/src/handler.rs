@@ -1,0 +1,150 @@
+//! One EventBridge event in, one decision per evaluated resource out. The Lambda functions,
+//! `logmend handle` and the tests call [`Logmend::handle_event`] directly.
+
+use crate::aws::AwsClients;
+use crate::config::Config;
+use crate::controls::{self, Context, Control, ControlId, Evaluation, Origin};
+use crate::decision::{Decision, Verdict};
+use crate::event::{ApiCallEvent, EventError};
+use serde_json::Value;
+
+/// What a function or the CLI runs with: settings, clients for one region, and the controls
+/// it hosts (a Lambda hosts one family; the CLI all).
+pub struct Logmend {
+    pub config: Config,
+    pub clients: AwsClients,
+    hosted: Vec<ControlId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Malformed, or lacking what the control needs. Retrying will not help; the function
+    /// fails so the event reaches the dead-letter queue instead of vanishing.
+    #[error("invalid event: {0}")]
+    InvalidEvent(#[from] EventError),
+    #[error("event {event_id:?} is for region {event_region}, but this function acts in {function_region}")]
+    WrongRegion { event_id: String, event_region: String, function_region: String },
+    /// Some evaluations failed in a way a later try can fix (throttling, 5xx, IAM propagation).
+    #[error("{failed} evaluation(s) failed and will be retried; first: {first}")]
+    Retryable { failed: usize, first: String },
+}
+
+impl HandlerError {
+    /// The Lambda `errorType`, so alarms and the DLQ can tell the classes apart.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::WrongRegion { .. } => "WrongRegion",
+            HandlerError::Retryable { .. } => "Retryable",
+        }
+    }
+}
+
+impl Logmend {
+    pub fn new(config: Config, clients: AwsClients) -> Self {
+        Self { config, clients, hosted: ControlId::ALL.to_vec() }
+    }
+
+    /// Restrict to the controls a function hosts (still only those the config enables).
+    pub fn hosting(mut self, controls: &[ControlId]) -> Self {
+        self.hosted = controls.to_vec();
+        self
+    }
+
+    /// The controls this instance evaluates: hosted and enabled.
+    pub fn active_controls(&self) -> Vec<ControlId> {
+        self.hosted.iter().copied().filter(|c| self.config.is_enabled(*c)).collect()
+    }
+
+    pub(crate) fn context<'a>(&'a self, account: Option<&'a str>) -> Context<'a> {
+        Context { config: &self.config, clients: &self.clients, account }
+    }
+
+    /// Evaluate every resource the event names, for every active control it triggers.
+    /// Decisions come back in the order made; the caller prints them.
+    pub async fn handle_event(&self, raw: &Value) -> Result<Vec<Evaluation>, HandlerError> {
+        let event = ApiCallEvent::from_value(raw)?;
+        if event.region != self.clients.region {
+            return Err(HandlerError::WrongRegion {
+                event_id: event.id.clone(),
+                event_region: event.region.clone(),
+                function_region: self.clients.region.clone(),
+            });
+        }
+        let controls: Vec<ControlId> =
+            self.active_controls().into_iter().filter(|c| c.spec().handles(&event)).collect();
+        if controls.is_empty() {
+            tracing::debug!(event_source = %event.event_source, event_name = %event.event_name, event_id = %event.id, "no active control handles this event");
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for id in controls {
+            let evaluations = match id {
+                ControlId::CloudtrailCloudwatchLogs => {
+                    self.evaluate_event(&controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs, &event).await?
+                }
+            };
+            out.extend(evaluations);
+        }
+        Ok(out)
+    }
+
+    async fn evaluate_event<C: Control>(&self, control: &C, event: &ApiCallEvent) -> Result<Vec<Evaluation>, HandlerError> {
+        let origin = Origin::of(event);
+        let cx = self.context(Some(&event.account));
+        if let Some(code) = &event.error_code {
+            // A failed call changed nothing. Its parameters may be null (AccessDenied).
+            let resource = control
+                .targets_in(event)
+                .ok()
+                .and_then(|t| t.first().map(ToString::to_string))
+                .unwrap_or_else(|| "(not recorded in the failed call)".into());
+            return Ok(vec![skipped(control.spec().id, &cx, resource, format!("the {} call failed with {code}; it changed nothing", event.event_name), &origin)]);
+        }
+        let targets = control.targets_in(event)?;
+        let mut out = Vec::with_capacity(targets.len());
+        for target in &targets {
+            out.push(controls::evaluate(control, &cx, target, &origin).await);
+        }
+        Ok(out)
+    }
+
+    /// The Lambda entry: handle, print every decision, and fail the invocation only when a
+    /// retry (then the DLQ) should take the event.
+    pub async fn lambda_handler(&self, raw: Value) -> Result<Value, HandlerError> {
+        let evaluations = self.handle_event(&raw).await?;
+        let mut failed = 0;
+        let mut first = None;
+        for e in &evaluations {
+            e.decision.emit();
+            if e.retry {
+                failed += 1;
+                first.get_or_insert_with(|| format!("{}: {}", e.decision.resource, e.decision.reason));
+            }
+        }
+        if let Some(first) = first {
+            return Err(HandlerError::Retryable { failed, first });
+        }
+        let verdicts: Vec<&str> = evaluations.iter().map(|e| e.decision.verdict.as_str()).collect();
+        Ok(serde_json::json!({ "decisions": evaluations.len(), "verdicts": verdicts }))
+    }
+}
+
+fn skipped(control: &'static str, cx: &Context<'_>, resource: String, reason: String, origin: &Origin) -> Evaluation {
+    Evaluation {
+        retry: false,
+        decision: Decision {
+            control,
+            account: controls::account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
+            resource,
+            region: cx.clients.region.clone(),
+            mode: cx.config.mode,
+            verdict: Verdict::Skipped,
+            reason,
+            changes: vec![],
+            error_code: None,
+            event_id: origin.event_id.clone(),
+            event_name: origin.event_name.clone(),
+        },
+    }
+}

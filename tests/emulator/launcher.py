@@ -1,0 +1,418 @@
+"""Start moto's server with the patches that make it act as AWS does where logmend depends on it.
+
+moto 5.2.5 differs from AWS in ways that would let a wrong remediator pass its tests (see
+DESIGN.md, "Where moto 5.2.5 is not AWS"). Each patch below is named after the AWS behaviour it
+restores, cites the AWS documentation for it, and is covered by a test in
+tests/it/emulator_fidelity.rs that shows the emulator now behaves as AWS does.
+
+Usage: launcher.py [--host 127.0.0.1] [--port 0]
+  Prints "LISTENING <port>" on stdout once the socket is bound, then serves until stdin closes
+  (so a test process that dies never leaves an orphaned server) or SIGTERM.
+
+Settings (environment):
+  LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS  seconds after CreateRole / PutRolePolicy during which
+                                            CloudTrail refuses the role as AWS does while IAM
+                                            propagates (default 0: off).
+  MOTO_RECORDER_FILEPATH                    where moto's recorder writes (give each server its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import unquote
+
+PATCHES: list[str] = []
+
+
+def patch(fn):
+    """Register a patch by name so the server can list what it changed (GET /logmend-emulator/patches)."""
+    PATCHES.append(fn.__name__)
+    return fn
+
+
+def iam_propagation_seconds() -> float:
+    raw = os.environ.get("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", "0")
+    try:
+        return float(raw)
+    except ValueError:
+        sys.exit(f"LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS: not a number: {raw!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# CloudWatch Logs
+# --------------------------------------------------------------------------------------------
+
+VALID_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                        1827, 2192, 2557, 2922, 3288, 3653]
+
+
+@patch
+def put_retention_policy_rejects_invalid_days():
+    """AWS: PutRetentionPolicy accepts only the listed retentionInDays values and answers any other
+    with InvalidParameterException (CloudWatch Logs API Reference, PutRetentionPolicy:
+    "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+    1827, 2192, 2557, 2922, 3288, and 3653"). moto stores any number."""
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.put_retention_policy
+
+    def put_retention_policy(self, log_group_name, retention_in_days):
+        if int(retention_in_days) not in VALID_RETENTION_DAYS:
+            raise InvalidParameterException(
+                constraint="Member must satisfy enum value set: "
+                + str(VALID_RETENTION_DAYS),
+                parameter="retentionInDays",
+                value=retention_in_days,
+            )
+        return original(self, log_group_name, retention_in_days)
+
+    LogsBackend.put_retention_policy = put_retention_policy
+
+
+# --------------------------------------------------------------------------------------------
+# IAM: remember when a role and its inline policies were last changed, for propagation.
+# --------------------------------------------------------------------------------------------
+
+_iam_changed_at: dict[tuple[str, str], float] = {}
+_iam_lock = threading.Lock()
+
+
+def _touch_role(account_id: str, role_name: str) -> None:
+    with _iam_lock:
+        _iam_changed_at[(account_id, role_name)] = time.monotonic()
+
+
+def _role_age_seconds(account_id: str, role_name: str) -> float:
+    with _iam_lock:
+        changed = _iam_changed_at.get((account_id, role_name))
+    return float("inf") if changed is None else time.monotonic() - changed
+
+
+@patch
+def iam_changes_propagate_with_delay():
+    """AWS: IAM is eventually consistent; a new role or policy may not be usable by another service
+    for a while ("Changes that I make are not always immediately visible", IAM User Guide,
+    Troubleshooting IAM). CloudTrail refuses such a role with InvalidCloudWatchLogsRoleArnException
+    or InvalidCloudWatchLogsLogGroupArnException ("Access denied") for up to about two minutes.
+    moto makes every change usable at once. With LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS > 0 the
+    CloudTrail patch below refuses roles changed less than that long ago."""
+    from moto.iam.models import IAMBackend
+
+    create_role = IAMBackend.create_role
+    put_role_policy = IAMBackend.put_role_policy
+    update_assume = IAMBackend.update_assume_role_policy
+
+    def create_role_stamped(self, role_name, *args, **kwargs):
+        role = create_role(self, role_name, *args, **kwargs)
+        _touch_role(self.account_id, role_name)
+        return role
+
+    def put_role_policy_stamped(self, role_name, *args, **kwargs):
+        out = put_role_policy(self, role_name, *args, **kwargs)
+        _touch_role(self.account_id, role_name)
+        return out
+
+    def update_assume_stamped(self, role_name, *args, **kwargs):
+        out = update_assume(self, role_name, *args, **kwargs)
+        _touch_role(self.account_id, role_name)
+        return out
+
+    IAMBackend.create_role = create_role_stamped
+    IAMBackend.put_role_policy = put_role_policy_stamped
+    IAMBackend.update_assume_role_policy = update_assume_stamped
+
+
+# --------------------------------------------------------------------------------------------
+# CloudTrail
+# --------------------------------------------------------------------------------------------
+
+
+def _cloudtrail_error(code: str, message: str):
+    from moto.core.exceptions import JsonRESTError
+
+    class CloudTrailError(JsonRESTError):
+        def __init__(self):
+            super().__init__(code, message)
+            self.code = 400
+
+    return CloudTrailError()
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _trusts_cloudtrail(assume_role_policy_document: str) -> bool:
+    try:
+        doc = json.loads(unquote(assume_role_policy_document))
+    except ValueError:
+        return False
+    for stmt in _as_list(doc.get("Statement")):
+        if stmt.get("Effect") != "Allow":
+            continue
+        principals = _as_list((stmt.get("Principal") or {}).get("Service"))
+        actions = _as_list(stmt.get("Action"))
+        if "cloudtrail.amazonaws.com" in principals and (
+            "sts:AssumeRole" in actions or "sts:*" in actions or "*" in actions
+        ):
+            return True
+    return False
+
+
+def _role_can_write_log_group(role, log_group_arn: str) -> bool:
+    """True when an inline policy of the role allows CreateLogStream and PutLogEvents on the
+    group's log streams (what CloudTrail needs to deliver)."""
+    stream_arn = log_group_arn.removesuffix(":*") + ":log-stream:x"
+    needed = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    granted: set[str] = set()
+    for document in role.policies.values():
+        try:
+            doc = json.loads(unquote(document)) if isinstance(document, str) else document
+        except ValueError:
+            continue
+        for stmt in _as_list(doc.get("Statement")):
+            if stmt.get("Effect") != "Allow":
+                continue
+            if not any(fnmatch.fnmatchcase(stream_arn, r) for r in _as_list(stmt.get("Resource"))):
+                continue
+            for action in _as_list(stmt.get("Action")):
+                for want in needed:
+                    if fnmatch.fnmatchcase(want, action):
+                        granted.add(want)
+    return granted == needed
+
+
+def _validate_cloudwatch_logs_delivery(account_id: str, log_group_arn: str | None, role_arn: str | None):
+    """What CloudTrail checks before it accepts CloudWatchLogsLogGroupArn / CloudWatchLogsRoleArn
+    (CloudTrail API Reference, CreateTrail/UpdateTrail errors)."""
+    from moto.iam.models import iam_backends
+    from moto.logs.models import logs_backends
+
+    if not log_group_arn and not role_arn:
+        return
+    if log_group_arn and not role_arn:
+        raise _cloudtrail_error(
+            "InvalidCloudWatchLogsRoleArnException",
+            "You must specify a role ARN when you specify a log group ARN.",
+        )
+    if role_arn and not log_group_arn:
+        raise _cloudtrail_error(
+            "InvalidCloudWatchLogsLogGroupArnException",
+            "You must specify a log group ARN when you specify a role ARN.",
+        )
+    # arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*
+    parts = log_group_arn.split(":", 6)
+    if len(parts) != 7 or parts[2] != "logs" or parts[5] != "log-group":
+        raise _cloudtrail_error("InvalidCloudWatchLogsLogGroupArnException",
+                                f"Log group ARN is not valid: {log_group_arn}")
+    region, group_account, name = parts[3], parts[4], parts[6].removesuffix(":*")
+    groups = logs_backends[group_account][region].groups
+    if name not in groups:
+        raise _cloudtrail_error("InvalidCloudWatchLogsLogGroupArnException",
+                                f"Log group does not exist: {log_group_arn}")
+
+    partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"
+    role = next((r for r in iam_backends[account_id][partition].roles.values() if r.arn == role_arn), None)
+    delay = iam_propagation_seconds()
+    if role is None or not _trusts_cloudtrail(role.assume_role_policy_document) or (
+        delay > 0 and _role_age_seconds(account_id, role.name) < delay
+    ):
+        raise _cloudtrail_error(
+            "InvalidCloudWatchLogsRoleArnException",
+            "Access denied. Verify in IAM that the role exists and that CloudTrail can assume it.",
+        )
+    if not _role_can_write_log_group(role, log_group_arn):
+        raise _cloudtrail_error(
+            "InvalidCloudWatchLogsLogGroupArnException",
+            "Access denied. Verify in IAM that the role has adequate permissions.",
+        )
+
+
+def _home_trail(backend, name_or_arn: str):
+    """Find a trail visible from this backend's region: its own, or a multi-region trail whose
+    home is another region (a shadow trail)."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    try:
+        return backend.get_trail_local(name_or_arn)
+    except Exception as not_here:
+        for other in cloudtrail_backends[backend.account_id].values():
+            if other is backend:
+                continue
+            for trail in other.trails.values():
+                if trail.is_multi_region and name_or_arn in (trail.trail_name, trail.arn):
+                    return trail
+        raise not_here
+
+
+@patch
+def get_trail_finds_multi_region_trails_from_any_region_with_home_region():
+    """AWS: GetTrail, called in any region a multi-region trail covers, returns that trail with its
+    HomeRegion (CloudTrail API Reference, Trail.HomeRegion: "The Region in which the trail was
+    created"). moto omits HomeRegion and finds trails only in the region that created them."""
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    CloudTrailBackend.get_trail_local = CloudTrailBackend.get_trail
+
+    def get_trail(self, name_or_arn):
+        return _home_trail(self, name_or_arn)
+
+    def get_trail_response(self):
+        trail = self.cloudtrail_backend.get_trail(self._get_param("Name"))
+        return json.dumps({"Trail": trail.description(include_region=True)})
+
+    CloudTrailBackend.get_trail = get_trail
+    CloudTrailResponse.get_trail = get_trail_response
+
+
+@patch
+def update_trail_only_in_home_region():
+    """AWS: "UpdateTrail must be called from the Region in which the trail was created; otherwise,
+    an InvalidHomeRegionException is thrown" (CloudTrail API Reference, UpdateTrail). The same
+    holds for StartLogging, StopLogging, PutEventSelectors and DeleteTrail."""
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    def home_only(method_name: str, name_param: str):
+        original = getattr(CloudTrailBackend, method_name)
+
+        def guarded(self, *args, **kwargs):
+            name = kwargs.get(name_param, args[0] if args else None)
+            trail = _home_trail(self, name)
+            if trail.region_name != self.region_name:
+                raise _cloudtrail_error(
+                    "InvalidHomeRegionException",
+                    f"This operation must be called from the trail's home region, {trail.region_name}.",
+                )
+            return original(self, *args, **kwargs)
+
+        setattr(CloudTrailBackend, method_name, guarded)
+
+    home_only("update_trail", "name")
+    home_only("start_logging", "name")
+    home_only("stop_logging", "name")
+    home_only("put_event_selectors", "trail_name")
+
+
+@patch
+def create_trail_rejects_existing_name():
+    """AWS: CreateTrail with the name of an existing trail fails with
+    TrailAlreadyExistsException (CloudTrail API Reference, CreateTrail errors). moto overwrites."""
+    from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+
+    original = CloudTrailBackend.create_trail
+
+    def create_trail(self, name, *args, **kwargs):
+        for backend in cloudtrail_backends[self.account_id].values():
+            if name in backend.trails:
+                raise _cloudtrail_error(
+                    "TrailAlreadyExistsException",
+                    f"Trail {name} already exists for customer: {self.account_id}",
+                )
+        return original(self, name, *args, **kwargs)
+
+    CloudTrailBackend.create_trail = create_trail
+
+
+@patch
+def trail_cloudwatch_logs_arns_are_validated_and_empty_clears():
+    """AWS: CreateTrail/UpdateTrail check that the log group exists and that CloudTrail can assume
+    the role and write to the group, failing with InvalidCloudWatchLogsLogGroupArnException or
+    InvalidCloudWatchLogsRoleArnException (CloudTrail API Reference, UpdateTrail errors; CloudTrail
+    User Guide, "Sending events to CloudWatch Logs"). An empty string for both ARNs turns delivery
+    off, and the trail then has no such ARNs. moto accepts any ARN and stores "" as a value."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    original_update = CloudTrailResponse.update_trail
+    original_create = CloudTrailResponse.create_trail
+
+    def _checked(self, original, is_update: bool):
+        group = self._get_param("CloudWatchLogsLogGroupArn")
+        role = self._get_param("CloudWatchLogsRoleArn")
+        clearing = group == "" and role == ""
+        if group is not None or role is not None:
+            if not clearing:
+                _validate_cloudwatch_logs_delivery(self.current_account, group or None, role or None)
+        out = original(self)
+        if clearing and is_update:
+            trail = self.cloudtrail_backend.get_trail(self._get_param("Name"))
+            trail.cw_log_group_arn = None
+            trail.cw_role_arn = None
+            out = json.dumps(trail.description())
+        return out
+
+    CloudTrailResponse.update_trail = lambda self: _checked(self, original_update, True)
+    CloudTrailResponse.create_trail = lambda self: _checked(self, original_create, False)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def apply_all() -> None:
+    for name in list(PATCHES):
+        globals()[name]()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+
+    iam_propagation_seconds()  # fail fast on a bad setting
+    apply_all()
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/logmend-emulator/patches":
+            body = json.dumps({"patches": PATCHES,
+                               "iam_propagation_seconds": iam_propagation_seconds()})
+            return Response(body, mimetype="application/json")(environ, start_response)
+        return moto_app(environ, start_response)
+
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    print(f"LISTENING {server.port}", flush=True)
+
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_stdin():
+        # The parent holds our stdin open; EOF means it has gone, so go too.
+        try:
+            while sys.stdin.read(1):
+                pass
+        except Exception:
+            pass
+        stop()
+
+    if not sys.stdin.isatty():
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
