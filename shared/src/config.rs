@@ -137,6 +137,12 @@ impl Config {
         notes
     }
 
+    pub fn log_notices(&self) {
+        for notice in self.notices() {
+            tracing::warn!("{notice}");
+        }
+    }
+
     pub fn is_enabled(&self, id: ControlId) -> bool {
         self.controls.contains(&id)
     }

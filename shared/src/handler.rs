@@ -45,6 +45,15 @@ impl Logmend {
         Self { config, clients, hosted: ControlId::ALL.to_vec() }
     }
 
+    /// What a Lambda function starts with: `LOGMEND_*` settings (an error names every bad
+    /// variable), then clients for the function's own region and credentials, built once.
+    pub async fn from_lambda_env(hosted: &[ControlId]) -> Result<Self, crate::config::ConfigError> {
+        let config = Config::from_env()?;
+        config.log_notices();
+        let sdk = crate::aws::load_sdk_config(&crate::aws::ClientSettings::default()).await;
+        Ok(Self::new(config, AwsClients::new(&sdk)).hosting(hosted))
+    }
+
     /// Restrict to the controls a function hosts (still only those the config enables).
     pub fn hosting(mut self, controls: &[ControlId]) -> Self {
         self.hosted = controls.to_vec();

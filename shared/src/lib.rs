@@ -10,6 +10,7 @@ pub mod controls;
 pub mod decision;
 pub mod event;
 pub mod handler;
+pub mod policy;
 pub mod sweep;
 pub mod telemetry;
 

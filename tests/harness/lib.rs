@@ -1,1 +1,270 @@
+//! The emulator harness: each test starts its own fidelity-patched moto server
+//! (tests/emulator/launcher.py, from the project venv that `make` creates) on a free loopback
+//! port, so tests share no state and each has its own recorder. If the server cannot start,
+//! the test fails and says why; it never skips.
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use base64::Engine as _;
+use logmend::aws::AwsClients;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A sample event from `events/`.
+pub fn sample_event(rel: &str) -> Value {
+    let path = repo_root().join("events").join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorOptions {
+    /// Seconds after CreateRole/PutRolePolicy during which CloudTrail refuses the role.
+    pub iam_propagation_seconds: f64,
+}
+
+pub struct Emulator {
+    child: Child,
+    _stdin: ChildStdin,
+    pub endpoint: String,
+    port: u16,
+    dir: PathBuf,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl Emulator {
+    pub fn start() -> Self {
+        Self::start_with(EmulatorOptions::default())
+    }
+
+    pub fn start_with(options: EmulatorOptions) -> Self {
+        let root = repo_root();
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "the emulator's Python venv is missing ({}): run `make venv` (or `make test`, which creates it)",
+            python.display()
+        );
+        let dir = std::env::temp_dir().join(format!("logmend-emulator-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
+        std::fs::create_dir_all(&dir).expect("create the emulator's temp dir");
+        let stderr = std::fs::File::create(dir.join("server.log")).expect("create server.log");
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/emulator/launcher.py"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .current_dir(&dir)
+            .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
+            .env("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", options.iam_propagation_seconds.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the emulator with {}: {e}", python.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        let port = line.trim().strip_prefix("LISTENING ").and_then(|p| p.parse::<u16>().ok());
+        let Some(port) = port else {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            panic!("the emulator did not start (first line {line:?}); its log:\n{log}");
+        };
+        let emulator = Self { child, _stdin: stdin, endpoint: format!("http://127.0.0.1:{port}"), port, dir };
+        emulator.recorder_start();
+        emulator
+    }
+
+    /// SDK config for a region, pointed at this emulator, with fast retries.
+    pub fn sdk_config(&self, region: &str) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+                aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "logmend-tests"),
+            ))
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(10)),
+            )
+            .build()
+    }
+
+    pub fn clients(&self, region: &str) -> AwsClients {
+        AwsClients::new(&self.sdk_config(region))
+    }
+
+    /// Environment for running the `logmend` binary against this emulator.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// One HTTP/1.1 request to the emulator (control endpoints and S3 set-up only).
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the emulator");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send to the emulator");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read from the emulator");
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// CloudTrail needs its bucket to exist (as AWS does).
+    pub fn create_bucket(&self, name: &str) {
+        let (status, body) = self.http("PUT", &format!("/{name}"), "");
+        assert_eq!(status, 200, "create bucket {name}: {body}");
+    }
+
+    pub fn patches(&self) -> Value {
+        let (_, body) = self.http("GET", "/logmend-emulator/patches", "");
+        serde_json::from_str(&body).expect("patches JSON")
+    }
+
+    fn recorder_start(&self) {
+        let (status, body) = self.http("POST", "/moto-api/recorder/start-recording", "");
+        assert_eq!(status, 200, "start the recorder: {body}");
+    }
+
+    /// Forget what was recorded so far (before a measured step).
+    pub fn recorder_reset(&self) {
+        let (status, body) = self.http("POST", "/moto-api/recorder/reset-recording", "");
+        assert_eq!(status, 200, "reset the recorder: {body}");
+    }
+
+    /// Every AWS call since the last reset, as `service:Action` (retries count as calls).
+    pub fn recorded_calls(&self) -> Vec<String> {
+        let (status, body) = self.http("GET", "/moto-api/recorder/download-recording", "");
+        assert_eq!(status, 200, "download the recording: {body}");
+        body.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| call_name(&serde_json::from_str(l).ok()?)).collect()
+    }
+
+    /// Recorded calls that can change something (everything but Describe/Get/List reads).
+    pub fn mutating_calls(&self) -> Vec<String> {
+        self.recorded_calls().into_iter().filter(|c| is_mutating(c)).collect()
+    }
+
+    /// The server's log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn is_mutating(call: &str) -> bool {
+    let action = call.split_once(':').map_or(call, |(_, a)| a);
+    !["Describe", "Get", "List", "Lookup"].iter().any(|p| action.starts_with(p))
+}
+
+fn header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
+    entry["headers"].as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str())
+}
+
+/// `service:Action` of one recorded request: the service from the SigV4 credential scope, the
+/// action from `X-Amz-Target` (JSON protocols) or the `Action` form field (query protocols).
+fn call_name(entry: &Value) -> Option<String> {
+    let auth = header(entry, "Authorization").unwrap_or_default();
+    let service = auth
+        .split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("unsigned")
+        .to_owned();
+    if let Some(target) = header(entry, "X-Amz-Target") {
+        return Some(format!("{service}:{}", target.rsplit('.').next()?));
+    }
+    let raw = entry["body"].as_str().unwrap_or_default();
+    let body = if entry["body_encoded"].as_bool() == Some(true) {
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(raw).ok()?).ok()?
+    } else {
+        raw.to_owned()
+    };
+    if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+        return Some(format!("{service}:{action}"));
+    }
+    Some(format!("{service}:{} {}", entry["method"].as_str()?, entry["url"].as_str()?))
+}
+
+/// Wait until `f` is true or the time is up; for the emulator's own clock, not for logmend.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// A trail with no CloudWatch Logs delivery, and its bucket.
+pub async fn create_trail(emulator: &Emulator, clients: &AwsClients, name: &str, multi_region: bool) -> String {
+    let bucket = format!("{}-logs", name.to_lowercase());
+    emulator.create_bucket(&bucket);
+    let out = clients
+        .cloudtrail
+        .create_trail()
+        .name(name)
+        .s3_bucket_name(bucket)
+        .is_multi_region_trail(multi_region)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create trail {name}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)));
+    out.trail_arn().expect("trail ARN").to_owned()
+}
+
+/// Clients with a fast IAM-propagation backoff, for a test config.
+pub fn config(mode: logmend::Mode) -> logmend::Config {
+    let mut c = logmend::Config::new(mode);
+    c.iam_propagation_first_backoff = Duration::from_millis(250);
+    c
+}
+
+/// The AWS error code of an SDK call, or `<succeeded>`.
+pub fn code<T, E>(r: Result<T, aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(_) => "<succeeded>".into(),
+        Err(e) => logmend::aws::AwsError::from_sdk("test", "", e).code_or_kind(),
+    }
+}

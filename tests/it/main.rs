@@ -1,1 +1,6 @@
+//! Integration tests against the fidelity-patched local AWS emulator (tests/emulator).
 
+mod cli;
+mod cloudtrail;
+mod cloudtrail_mocks;
+mod emulator_fidelity;

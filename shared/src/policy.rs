@@ -1,0 +1,112 @@
+//! The least-privilege IAM policy, built from what each control declares. `logmend policy`
+//! prints it and the deployment template is checked against it, so neither can drift from
+//! the code.
+
+use crate::controls::{ControlId, Permission};
+use crate::decision::Mode;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The declared permissions of `controls` for `mode`: reads always, writes in remediate.
+pub fn permissions(controls: &[ControlId], mode: Mode) -> Vec<(Access, Permission)> {
+    let mut out = Vec::new();
+    for id in controls {
+        let spec = id.spec();
+        out.extend(spec.reads.iter().map(|p| (Access::Read, *p)));
+        if mode == Mode::Remediate {
+            out.extend(spec.writes.iter().map(|p| (Access::Write, *p)));
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Values for the template placeholders in resource patterns.
+#[derive(Debug, Clone)]
+pub struct Placeholders {
+    pub partition: String,
+    pub account: String,
+    pub region: String,
+}
+
+impl Default for Placeholders {
+    fn default() -> Self {
+        Self { partition: "aws".into(), account: "*".into(), region: "*".into() }
+    }
+}
+
+impl Placeholders {
+    pub fn fill(&self, pattern: &str) -> String {
+        pattern
+            .replace("${AWS::Partition}", &self.partition)
+            .replace("${AWS::AccountId}", &self.account)
+            .replace("${AWS::Region}", &self.region)
+    }
+}
+
+/// One statement per (access, resource pattern), actions sorted: the smallest exact policy.
+pub fn statements(controls: &[ControlId], mode: Mode) -> BTreeMap<(Access, &'static str), BTreeSet<&'static str>> {
+    let mut grouped: BTreeMap<(Access, &'static str), BTreeSet<&'static str>> = BTreeMap::new();
+    for (access, p) in permissions(controls, mode) {
+        grouped.entry((access, p.resource)).or_default().insert(p.action);
+    }
+    grouped
+}
+
+pub fn policy_document(controls: &[ControlId], mode: Mode, placeholders: &Placeholders) -> Value {
+    let statements: Vec<Value> = statements(controls, mode)
+        .into_iter()
+        .enumerate()
+        .map(|(i, ((access, resource), actions))| {
+            json!({
+                "Sid": format!("{}{}", match access { Access::Read => "Read", Access::Write => "Write" }, i + 1),
+                "Effect": "Allow",
+                "Action": actions.into_iter().collect::<Vec<_>>(),
+                "Resource": placeholders.fill(resource),
+            })
+        })
+        .collect();
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(doc: &Value) -> BTreeSet<String> {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn audit_policy_holds_exactly_the_declared_reads() {
+        let doc = policy_document(&ControlId::ALL, Mode::Audit, &Placeholders::default());
+        let declared: BTreeSet<String> =
+            ControlId::ALL.iter().flat_map(|c| c.spec().reads.iter().map(|p| p.action.to_owned())).collect();
+        assert_eq!(actions(&doc), declared);
+        for w in ControlId::ALL.iter().flat_map(|c| c.spec().writes) {
+            assert!(!actions(&doc).contains(w.action), "audit policy grants {}", w.action);
+        }
+    }
+
+    #[test]
+    fn remediate_policy_adds_exactly_the_declared_writes_on_their_resources() {
+        let doc = policy_document(&ControlId::ALL, Mode::Remediate, &Placeholders { account: "123456789012".into(), ..Default::default() });
+        let declared: BTreeSet<String> = ControlId::ALL
+            .iter()
+            .flat_map(|c| c.spec().reads.iter().chain(c.spec().writes).map(|p| p.action.to_owned()))
+            .collect();
+        assert_eq!(actions(&doc), declared);
+        let pass_role = doc["Statement"].as_array().unwrap().iter().find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole")).unwrap();
+        assert_eq!(pass_role["Resource"], "arn:aws:iam::123456789012:role/logmend/*");
+    }
+}

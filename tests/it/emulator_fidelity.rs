@@ -1,0 +1,129 @@
+//! Each launcher patch makes the emulator act as AWS does; these tests show it, through the
+//! same Rust SDK logmend uses. A logmend test that passed only on moto's own behaviour would
+//! prove nothing.
+
+use logmend_integration::{Emulator, EmulatorOptions, code, create_trail};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// The patches these tests cover; a new patch without a test fails here.
+const COVERED: [&str; 6] = [
+    "put_retention_policy_rejects_invalid_days",
+    "iam_changes_propagate_with_delay",
+    "get_trail_finds_multi_region_trails_from_any_region_with_home_region",
+    "update_trail_only_in_home_region",
+    "create_trail_rejects_existing_name",
+    "trail_cloudwatch_logs_arns_are_validated_and_empty_clears",
+];
+
+#[test]
+fn every_patch_is_covered_by_a_test() {
+    let emulator = Emulator::start();
+    let listed: BTreeSet<String> = emulator.patches()["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    let covered: BTreeSet<String> = COVERED.iter().map(|s| s.to_string()).collect();
+    assert_eq!(listed, covered);
+}
+
+#[tokio::test]
+async fn put_retention_policy_rejects_invalid_days() {
+    let emulator = Emulator::start();
+    let logs = emulator.clients("us-east-1").logs;
+    logs.create_log_group().log_group_name("g").send().await.unwrap();
+    assert_eq!(code(logs.put_retention_policy().log_group_name("g").retention_in_days(200).send().await), "InvalidParameterException");
+    assert_eq!(code(logs.put_retention_policy().log_group_name("g").retention_in_days(400).send().await), "<succeeded>");
+}
+
+#[tokio::test]
+async fn get_trail_finds_multi_region_trails_from_any_region_with_home_region() {
+    let emulator = Emulator::start();
+    let home = emulator.clients("us-east-1");
+    let arn = create_trail(&emulator, &home, "everywhere", true).await;
+    create_trail(&emulator, &home, "here-only", false).await;
+    let away = emulator.clients("eu-west-1");
+    let got = away.cloudtrail.get_trail().name(&arn).send().await.unwrap();
+    assert_eq!(got.trail().unwrap().home_region(), Some("us-east-1"));
+    let got = home.cloudtrail.get_trail().name("everywhere").send().await.unwrap();
+    assert_eq!(got.trail().unwrap().home_region(), Some("us-east-1"));
+    assert_eq!(code(away.cloudtrail.get_trail().name("here-only").send().await), "TrailNotFoundException");
+}
+
+#[tokio::test]
+async fn update_trail_only_in_home_region() {
+    let emulator = Emulator::start();
+    let home = emulator.clients("us-east-1");
+    let arn = create_trail(&emulator, &home, "everywhere", true).await;
+    let away = emulator.clients("eu-west-1");
+    assert_eq!(
+        code(away.cloudtrail.update_trail().name(&arn).enable_log_file_validation(true).send().await),
+        "InvalidHomeRegionException"
+    );
+    assert_eq!(code(home.cloudtrail.update_trail().name(&arn).enable_log_file_validation(true).send().await), "<succeeded>");
+}
+
+#[tokio::test]
+async fn create_trail_rejects_existing_name() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_trail(&emulator, &c, "dup", false).await;
+    assert_eq!(
+        code(c.cloudtrail.create_trail().name("dup").s3_bucket_name("dup-logs").send().await),
+        "TrailAlreadyExistsException"
+    );
+}
+
+async fn role(c: &logmend::aws::AwsClients, name: &str, trust_service: &str, with_policy_on: Option<&str>) -> String {
+    let trust = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":trust_service},"Action":"sts:AssumeRole"}]});
+    let arn = c.iam.create_role().role_name(name).assume_role_policy_document(trust.to_string()).send().await.unwrap().role().unwrap().arn().to_owned();
+    if let Some(group_arn) = with_policy_on {
+        let policy = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":format!("{}:log-stream:*", group_arn.trim_end_matches(":*"))}]});
+        c.iam.put_role_policy().role_name(name).policy_name("p").policy_document(policy.to_string()).send().await.unwrap();
+    }
+    arn
+}
+
+#[tokio::test]
+async fn trail_cloudwatch_logs_arns_are_validated_and_empty_clears() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trail = create_trail(&emulator, &c, "trail-one", false).await;
+    let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-one:*";
+    let good_role = role(&c, "good", "cloudtrail.amazonaws.com", Some(group)).await;
+    let update = |g: &str, r: &str| c.cloudtrail.update_trail().name(&trail).cloud_watch_logs_log_group_arn(g).cloud_watch_logs_role_arn(r).send();
+
+    // The log group does not exist yet.
+    assert_eq!(code(update(group, &good_role).await), "InvalidCloudWatchLogsLogGroupArnException");
+    c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-one").send().await.unwrap();
+    // A role that does not exist, one CloudTrail cannot assume, one without the permissions.
+    assert_eq!(code(update(group, "arn:aws:iam::123456789012:role/missing").await), "InvalidCloudWatchLogsRoleArnException");
+    let ec2_role = role(&c, "ec2", "ec2.amazonaws.com", Some(group)).await;
+    assert_eq!(code(update(group, &ec2_role).await), "InvalidCloudWatchLogsRoleArnException");
+    let bare_role = role(&c, "bare", "cloudtrail.amazonaws.com", None).await;
+    assert_eq!(code(update(group, &bare_role).await), "InvalidCloudWatchLogsLogGroupArnException");
+    // The right role works, and empty strings turn delivery off again.
+    assert_eq!(code(update(group, &good_role).await), "<succeeded>");
+    let t = c.cloudtrail.get_trail().name(&trail).send().await.unwrap();
+    assert_eq!(t.trail().unwrap().cloud_watch_logs_role_arn(), Some(good_role.as_str()));
+    assert_eq!(code(update("", "").await), "<succeeded>");
+    let t = c.cloudtrail.get_trail().name(&trail).send().await.unwrap();
+    assert_eq!(t.trail().unwrap().cloud_watch_logs_log_group_arn(), None);
+    assert_eq!(t.trail().unwrap().cloud_watch_logs_role_arn(), None);
+}
+
+#[tokio::test]
+async fn iam_changes_propagate_with_delay() {
+    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 2.0 });
+    let c = emulator.clients("us-east-1");
+    let trail = create_trail(&emulator, &c, "trail-two", false).await;
+    let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-two:*";
+    c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-two").send().await.unwrap();
+    let fresh = role(&c, "fresh", "cloudtrail.amazonaws.com", Some(group)).await;
+    let update = || c.cloudtrail.update_trail().name(&trail).cloud_watch_logs_log_group_arn(group).cloud_watch_logs_role_arn(&fresh).send();
+    assert_eq!(code(update().await), "InvalidCloudWatchLogsRoleArnException");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(code(update().await), "<succeeded>");
+}
