@@ -87,6 +87,8 @@ impl Emulator {
         };
         let emulator = Self { child, _stdin: stdin, endpoint: format!("http://127.0.0.1:{port}"), port, dir };
         emulator.recorder_start();
+        // The recorder creates its file on the first call; an empty one makes "no call" readable.
+        emulator.recorder_reset();
         emulator
     }
 
