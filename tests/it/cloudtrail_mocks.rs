@@ -1,0 +1,125 @@
+//! The exact IAM-propagation error codes of UpdateTrail, which the emulator can only
+//! approximate: `aws-smithy-mocks` rules on the real SDK clients.
+
+use aws_sdk_cloudtrail::operation::update_trail::{UpdateTrailError, UpdateTrailOutput};
+use aws_sdk_cloudtrail::types::error::{
+    InsufficientDependencyServiceAccessPermissionException, InvalidCloudWatchLogsLogGroupArnException,
+    InvalidCloudWatchLogsRoleArnException,
+};
+use aws_sdk_iam::operation::get_role::GetRoleError;
+use aws_sdk_iam::types::error::NoSuchEntityException;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use logmend::aws::AwsClients;
+use logmend::decision::{Mode, Verdict};
+use logmend::Logmend;
+use logmend_integration::{config, sample_event};
+use std::time::Duration;
+
+const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit";
+
+fn meta(code: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message("Access denied. Verify in IAM that the role has adequate permissions.").build()
+}
+
+fn role_not_propagated() -> UpdateTrailError {
+    UpdateTrailError::InvalidCloudWatchLogsRoleArnException(
+        InvalidCloudWatchLogsRoleArnException::builder().meta(meta("InvalidCloudWatchLogsRoleArnException")).build(),
+    )
+}
+
+fn policy_not_propagated() -> UpdateTrailError {
+    UpdateTrailError::InvalidCloudWatchLogsLogGroupArnException(
+        InvalidCloudWatchLogsLogGroupArnException::builder().meta(meta("InvalidCloudWatchLogsLogGroupArnException")).build(),
+    )
+}
+
+/// Clients where the trail lacks delivery and nothing of the fix exists; `update_trail` is
+/// the rule under test.
+fn clients(update_trail: &Rule) -> AwsClients {
+    let get_trail = mock!(aws_sdk_cloudtrail::Client::get_trail).then_output(|| {
+        aws_sdk_cloudtrail::operation::get_trail::GetTrailOutput::builder()
+            .trail(
+                aws_sdk_cloudtrail::types::Trail::builder()
+                    .name("org-audit")
+                    .trail_arn(TRAIL_ARN)
+                    .home_region("us-east-1")
+                    .build(),
+            )
+            .build()
+    });
+    let list_tags = mock!(aws_sdk_cloudtrail::Client::list_tags)
+        .then_output(|| aws_sdk_cloudtrail::operation::list_tags::ListTagsOutput::builder().build());
+    let describe_groups = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+        .then_output(|| aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::builder().build());
+    let create_group = mock!(aws_sdk_cloudwatchlogs::Client::create_log_group)
+        .then_output(|| aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput::builder().build());
+    let retention = mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+        .then_output(|| aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput::builder().build());
+    let get_role = mock!(aws_sdk_iam::Client::get_role).then_error(|| {
+        GetRoleError::NoSuchEntityException(NoSuchEntityException::builder().meta(ErrorMetadata::builder().code("NoSuchEntity").build()).build())
+    });
+    let create_role = mock!(aws_sdk_iam::Client::create_role)
+        .then_output(|| aws_sdk_iam::operation::create_role::CreateRoleOutput::builder().build());
+    let put_policy = mock!(aws_sdk_iam::Client::put_role_policy)
+        .then_output(|| aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput::builder().build());
+    AwsClients {
+        region: "us-east-1".into(),
+        cloudtrail: mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&get_trail, &list_tags, update_trail]),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&describe_groups, &create_group, &retention]),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get_role, &create_role, &put_policy]),
+    }
+}
+
+fn app(clients: AwsClients, timeout: Duration) -> Logmend {
+    let mut cfg = config(Mode::Remediate);
+    cfg.iam_propagation_timeout = timeout;
+    cfg.iam_propagation_first_backoff = Duration::from_millis(5);
+    Logmend::new(cfg, clients)
+}
+
+#[tokio::test]
+async fn mocked_both_propagation_codes_are_retried_until_update_trail_succeeds() {
+    let update = mock!(aws_sdk_cloudtrail::Client::update_trail)
+        .sequence()
+        .error(role_not_propagated)
+        .times(2)
+        .error(policy_not_propagated)
+        .output(|| UpdateTrailOutput::builder().build())
+        .build();
+    let app = app(clients(&update), Duration::from_secs(30));
+    let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
+    assert_eq!(out[0].decision.verdict, Verdict::Fixed, "{:?}", out[0].decision);
+    assert_eq!(update.num_calls(), 4);
+}
+
+#[tokio::test]
+async fn mocked_propagation_that_never_ends_is_a_retryable_failure_naming_the_code() {
+    let update = mock!(aws_sdk_cloudtrail::Client::update_trail).sequence().error(policy_not_propagated).repeatedly().build();
+    let app = app(clients(&update), Duration::from_millis(100));
+    let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
+    let d = &out[0].decision;
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.error_code.as_deref(), Some("InvalidCloudWatchLogsLogGroupArnException"));
+    assert!(d.reason.contains(TRAIL_ARN) && d.reason.contains("IAM propagation"), "{}", d.reason);
+    assert!(out[0].retry);
+    assert!(update.num_calls() >= 2, "{} calls", update.num_calls());
+}
+
+#[tokio::test]
+async fn mocked_other_update_trail_errors_are_not_retried_as_propagation() {
+    let update = mock!(aws_sdk_cloudtrail::Client::update_trail).then_error(|| {
+        UpdateTrailError::InsufficientDependencyServiceAccessPermissionException(
+            InsufficientDependencyServiceAccessPermissionException::builder()
+                .meta(ErrorMetadata::builder().code("InsufficientDependencyServiceAccessPermissionException").build())
+                .build(),
+        )
+    });
+    let app = app(clients(&update), Duration::from_secs(30));
+    let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
+    let d = &out[0].decision;
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.error_code.as_deref(), Some("InsufficientDependencyServiceAccessPermissionException"));
+    assert_eq!(update.num_calls(), 1);
+    assert!(!out[0].retry, "a permission error does not go away by retrying");
+}
