@@ -110,7 +110,11 @@ impl AwsError {
                 code: ctx.err().code().map(str::to_owned),
                 status,
                 kind: AwsErrorKind::Service,
-                detail: ctx.err().message().map(str::to_owned).unwrap_or_else(|| format!("HTTP {}", status.unwrap_or(0))),
+                detail: ctx
+                    .err()
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("HTTP {}", status.unwrap_or(0))),
             },
             SdkError::ConstructionFailure(_) => Self {
                 action,

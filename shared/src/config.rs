@@ -8,9 +8,8 @@ use crate::decision::Mode;
 use std::time::Duration;
 
 /// Retention values CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
-pub const VALID_RETENTION_DAYS: [i32; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+pub const VALID_RETENTION_DAYS: [i32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// The smallest valid retention at or above `minimum`, or `None` above the largest (3653).
 pub fn valid_retention_at_least(minimum: i32) -> Option<i32> {
@@ -199,7 +198,9 @@ mod tests {
         ]))
         .unwrap_err();
         let text = err.to_string();
-        for name in ["LOGMEND_MODE", "LOGMEND_RETENTION_DAYS", "LOGMEND_CONTROLS", "LOGMEND_MQ_REBOOT", "LOGMEND_EXEMPT_TAG"] {
+        for name in
+            ["LOGMEND_MODE", "LOGMEND_RETENTION_DAYS", "LOGMEND_CONTROLS", "LOGMEND_MQ_REBOOT", "LOGMEND_EXEMPT_TAG"]
+        {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
         assert!(text.contains("\"nope\" is not a control; valid: cloudtrail-cloudwatch-logs"), "{text}");

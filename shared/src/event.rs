@@ -94,27 +94,18 @@ impl ApiCallEvent {
             None | Some(Value::Null) => Value::Null,
             Some(v @ Value::Object(_)) => v.clone(),
             Some(_) => {
-                return Err(EventError::WrongType {
-                    field: "detail.requestParameters",
-                    expected: "an object or null",
-                });
+                return Err(EventError::WrongType { field: "detail.requestParameters", expected: "an object or null" });
             }
         };
         let response_elements = match detail.get("responseElements") {
             None | Some(Value::Null) => Value::Null,
             Some(v @ Value::Object(_)) => v.clone(),
             Some(_) => {
-                return Err(EventError::WrongType {
-                    field: "detail.responseElements",
-                    expected: "an object or null",
-                });
+                return Err(EventError::WrongType { field: "detail.responseElements", expected: "an object or null" });
             }
         };
-        let caller_arn = detail
-            .get("userIdentity")
-            .and_then(|u| u.get("arn"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let caller_arn =
+            detail.get("userIdentity").and_then(|u| u.get("arn")).and_then(Value::as_str).map(str::to_owned);
         Ok(Self {
             id: optional_str(envelope.get("id"), "id")?.unwrap_or_default().to_owned(),
             account: account.to_owned(),

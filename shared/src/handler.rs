@@ -98,7 +98,11 @@ impl Logmend {
         Ok(out)
     }
 
-    async fn evaluate_event<C: Control>(&self, control: &C, event: &ApiCallEvent) -> Result<Vec<Evaluation>, HandlerError> {
+    async fn evaluate_event<C: Control>(
+        &self,
+        control: &C,
+        event: &ApiCallEvent,
+    ) -> Result<Vec<Evaluation>, HandlerError> {
         let origin = Origin::of(event);
         let cx = self.context(Some(&event.account));
         if let Some(code) = &event.error_code {
@@ -108,7 +112,13 @@ impl Logmend {
                 .ok()
                 .and_then(|t| t.first().map(ToString::to_string))
                 .unwrap_or_else(|| "(not recorded in the failed call)".into());
-            return Ok(vec![skipped(control.spec().id, &cx, resource, format!("the {} call failed with {code}; it changed nothing", event.event_name), &origin)]);
+            return Ok(vec![skipped(
+                control.spec().id,
+                &cx,
+                resource,
+                format!("the {} call failed with {code}; it changed nothing", event.event_name),
+                &origin,
+            )]);
         }
         let targets = control.targets_in(event)?;
         let mut out = Vec::with_capacity(targets.len());

@@ -100,13 +100,22 @@ mod tests {
 
     #[test]
     fn remediate_policy_adds_exactly_the_declared_writes_on_their_resources() {
-        let doc = policy_document(&ControlId::ALL, Mode::Remediate, &Placeholders { account: "123456789012".into(), ..Default::default() });
+        let doc = policy_document(
+            &ControlId::ALL,
+            Mode::Remediate,
+            &Placeholders { account: "123456789012".into(), ..Default::default() },
+        );
         let declared: BTreeSet<String> = ControlId::ALL
             .iter()
             .flat_map(|c| c.spec().reads.iter().chain(c.spec().writes).map(|p| p.action.to_owned()))
             .collect();
         assert_eq!(actions(&doc), declared);
-        let pass_role = doc["Statement"].as_array().unwrap().iter().find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole")).unwrap();
+        let pass_role = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole"))
+            .unwrap();
         assert_eq!(pass_role["Resource"], "arn:aws:iam::123456789012:role/logmend/*");
     }
 }

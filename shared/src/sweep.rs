@@ -39,12 +39,22 @@ pub struct SweepReport {
 impl Logmend {
     /// Sweep the given controls (each must also be active), calling `on_decision` as each
     /// decision is made so a long sweep prints as it goes.
-    pub async fn sweep(&self, only: &[ControlId], concurrency: usize, mut on_decision: impl FnMut(&Decision)) -> SweepReport {
+    pub async fn sweep(
+        &self,
+        only: &[ControlId],
+        concurrency: usize,
+        mut on_decision: impl FnMut(&Decision),
+    ) -> SweepReport {
         let mut report = SweepReport::default();
         for id in self.active_controls().into_iter().filter(|c| only.is_empty() || only.contains(c)) {
             let evaluations = match id {
                 ControlId::CloudtrailCloudwatchLogs => {
-                    self.sweep_control(&controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs, concurrency, &mut on_decision).await
+                    self.sweep_control(
+                        &controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
+                        concurrency,
+                        &mut on_decision,
+                    )
+                    .await
                 }
             };
             for e in evaluations {
@@ -55,7 +65,12 @@ impl Logmend {
         report
     }
 
-    async fn sweep_control<C: Control>(&self, control: &C, concurrency: usize, on_decision: &mut impl FnMut(&Decision)) -> Vec<Evaluation> {
+    async fn sweep_control<C: Control>(
+        &self,
+        control: &C,
+        concurrency: usize,
+        on_decision: &mut impl FnMut(&Decision),
+    ) -> Vec<Evaluation> {
         let cx = self.context(None);
         let origin = Origin::default();
         let targets = match control.list(&cx).await {

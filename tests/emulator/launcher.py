@@ -5,9 +5,10 @@ DESIGN.md, "Where moto 5.2.5 is not AWS"). Each patch below is named after the A
 restores, cites the AWS documentation for it, and is covered by a test in
 tests/it/emulator_fidelity.rs that shows the emulator now behaves as AWS does.
 
-Usage: launcher.py [--host 127.0.0.1] [--port 0]
-  Prints "LISTENING <port>" on stdout once the socket is bound, then serves until stdin closes
-  (so a test process that dies never leaves an orphaned server) or SIGTERM.
+Usage: launcher.py [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
+  Prints "LISTENING <port>" on stdout once the socket is bound, then serves until SIGTERM, or
+  with --exit-on-stdin-eof until its stdin closes (the test harness holds it open, so a test
+  process that dies never leaves an orphaned server).
 
 Settings (environment):
   LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS  seconds after CreateRole / PutRolePolicy during which
@@ -368,6 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes (the parent process has gone)")
     args = parser.parse_args(argv)
 
     iam_propagation_seconds()  # fail fast on a bad setting
@@ -409,7 +412,7 @@ def main(argv: list[str] | None = None) -> None:
             pass
         stop()
 
-    if not sys.stdin.isatty():
+    if args.exit_on_stdin_eof:
         threading.Thread(target=watch_stdin, daemon=True).start()
     server.serve_forever()
 

@@ -56,12 +56,16 @@ impl Emulator {
             "the emulator's Python venv is missing ({}): run `make venv` (or `make test`, which creates it)",
             python.display()
         );
-        let dir = std::env::temp_dir().join(format!("logmend-emulator-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
+        let dir = std::env::temp_dir().join(format!(
+            "logmend-emulator-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
         std::fs::create_dir_all(&dir).expect("create the emulator's temp dir");
         let stderr = std::fs::File::create(dir.join("server.log")).expect("create server.log");
         let mut child = Command::new(&python)
             .arg(root.join("tests/emulator/launcher.py"))
-            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(["--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof"])
             .current_dir(&dir)
             .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
             .env("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", options.iam_propagation_seconds.to_string())
@@ -169,7 +173,10 @@ impl Emulator {
     pub fn recorded_calls(&self) -> Vec<String> {
         let (status, body) = self.http("GET", "/moto-api/recorder/download-recording", "");
         assert_eq!(status, 200, "download the recording: {body}");
-        body.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| call_name(&serde_json::from_str(l).ok()?)).collect()
+        body.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|l| call_name(&serde_json::from_str(l).ok()?))
+            .collect()
     }
 
     /// Recorded calls that can change something (everything but Describe/Get/List reads).
@@ -204,12 +211,7 @@ fn header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
 /// action from `X-Amz-Target` (JSON protocols) or the `Action` form field (query protocols).
 fn call_name(entry: &Value) -> Option<String> {
     let auth = header(entry, "Authorization").unwrap_or_default();
-    let service = auth
-        .split("Credential=")
-        .nth(1)
-        .and_then(|c| c.split('/').nth(3))
-        .unwrap_or("unsigned")
-        .to_owned();
+    let service = auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or("unsigned").to_owned();
     if let Some(target) = header(entry, "X-Amz-Target") {
         return Some(format!("{service}:{}", target.rsplit('.').next()?));
     }
@@ -249,7 +251,9 @@ pub async fn create_trail(emulator: &Emulator, clients: &AwsClients, name: &str,
         .is_multi_region_trail(multi_region)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("create trail {name}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)));
+        .unwrap_or_else(|e| {
+            panic!("create trail {name}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+        });
     out.trail_arn().expect("trail ARN").to_owned()
 }
 
@@ -261,7 +265,9 @@ pub fn config(mode: logmend::Mode) -> logmend::Config {
 }
 
 /// The AWS error code of an SDK call, or `<succeeded>`.
-pub fn code<T, E>(r: Result<T, aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>) -> String
+pub fn code<T, E>(
+    r: Result<T, aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>,
+) -> String
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -29,7 +29,10 @@ fn run(emulator: Option<&Emulator>, args: &[&str], extra_env: &[(&str, &str)]) -
 }
 
 fn lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
 }
 
 fn actions(policy: &Value) -> BTreeSet<String> {
@@ -132,10 +135,11 @@ fn usage_errors_exit_2_and_say_what_was_wrong() {
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_failure_exit_3_naming_the_call() {
     // Nothing listens on port 9 of loopback: a connection error after the SDK's retries.
-    let out = run(None, &["scan", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"], &[
-        ("AWS_ACCESS_KEY_ID", "x"),
-        ("AWS_SECRET_ACCESS_KEY", "x"),
-    ]);
+    let out = run(
+        None,
+        &["scan", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"],
+        &[("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let d = &lines(&out)[0];
     assert_eq!(d["verdict"], "failed");

@@ -57,7 +57,16 @@ async fn noncompliant_trail_is_fixed_with_log_group_role_policy_and_update() {
     assert_eq!(d.resource, TRAIL_ARN);
     assert_eq!(d.account, ACCOUNT);
     assert_eq!(d.event_name.as_deref(), Some("CreateTrail"));
-    assert_eq!(apis(d), ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    assert_eq!(
+        apis(d),
+        [
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "cloudtrail:UpdateTrail"
+        ]
+    );
     assert!(!out[0].retry);
 
     let c = emulator.clients("us-east-1");
@@ -80,7 +89,8 @@ async fn noncompliant_trail_is_fixed_with_log_group_role_policy_and_update() {
     assert_eq!(names.policy_names(), ["logmend-cloudtrail-delivery"]);
     let attached = c.iam.list_attached_role_policies().role_name(ROLE).send().await.unwrap();
     assert!(attached.attached_policies().is_empty());
-    let policy = c.iam.get_role_policy().role_name(ROLE).policy_name("logmend-cloudtrail-delivery").send().await.unwrap();
+    let policy =
+        c.iam.get_role_policy().role_name(ROLE).policy_name("logmend-cloudtrail-delivery").send().await.unwrap();
     let policy = decode(policy.policy_document());
     assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
     assert_eq!(policy["Statement"][0]["Action"], json!(["logs:CreateLogStream", "logs:PutLogEvents"]));
@@ -110,12 +120,26 @@ async fn audit_mode_makes_no_mutating_call_and_reports_the_planned_changes() {
     let d = &out[0].decision;
     assert_eq!(d.verdict, Verdict::Noncompliant);
     assert_eq!(d.mode, Mode::Audit);
-    assert_eq!(apis(d), ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    assert_eq!(
+        apis(d),
+        [
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "cloudtrail:UpdateTrail"
+        ]
+    );
     assert!(d.changes[4].detail.contains(ROLE_ARN) && d.changes[4].detail.contains(GROUP_ARN), "{:?}", d.changes[4]);
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     let calls: BTreeSet<String> = emulator.recorded_calls().into_iter().collect();
-    let reads: BTreeSet<String> = ControlId::CloudtrailCloudwatchLogs.spec().reads.iter().map(|p| p.action.to_owned()).collect();
-    assert!(calls.is_subset(&reads), "audit used undeclared actions: {:?}", calls.difference(&reads).collect::<Vec<_>>());
+    let reads: BTreeSet<String> =
+        ControlId::CloudtrailCloudwatchLogs.spec().reads.iter().map(|p| p.action.to_owned()).collect();
+    assert!(
+        calls.is_subset(&reads),
+        "audit used undeclared actions: {:?}",
+        calls.difference(&reads).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -212,7 +236,14 @@ async fn a_foreign_role_with_logmends_name_is_not_touched() {
     let (emulator, app) = setup(Mode::Remediate).await;
     let c = emulator.clients("us-east-1");
     let trust = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]});
-    c.iam.create_role().role_name(ROLE).path("/logmend/").assume_role_policy_document(trust.to_string()).send().await.unwrap();
+    c.iam
+        .create_role()
+        .role_name(ROLE)
+        .path("/logmend/")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
     emulator.recorder_reset();
     let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
     let d = &out[0].decision;
@@ -261,7 +292,14 @@ async fn drift_back_to_no_delivery_is_fixed_again() {
     app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
     // Someone turns delivery off.
     let c = emulator.clients("us-east-1");
-    c.cloudtrail.update_trail().name(TRAIL).cloud_watch_logs_log_group_arn("").cloud_watch_logs_role_arn("").send().await.unwrap();
+    c.cloudtrail
+        .update_trail()
+        .name(TRAIL)
+        .cloud_watch_logs_log_group_arn("")
+        .cloud_watch_logs_role_arn("")
+        .send()
+        .await
+        .unwrap();
     emulator.recorder_reset();
     let out = app.handle_event(&sample_event("cloudtrail/update-trail-without-cloudwatch.json")).await.unwrap();
     assert_eq!(out[0].decision.verdict, Verdict::Fixed);
@@ -295,7 +333,10 @@ async fn sweep_fixes_home_trails_and_skips_shadows() {
     let by_resource: Vec<(String, Verdict)> =
         report.evaluations.iter().map(|e| (e.decision.resource.clone(), e.decision.verdict)).collect();
     assert!(by_resource.contains(&(TRAIL_ARN.to_owned(), Verdict::Skipped)), "{by_resource:?}");
-    assert!(by_resource.contains(&("arn:aws:cloudtrail:eu-west-1:123456789012:trail/west-only".to_owned(), Verdict::Fixed)), "{by_resource:?}");
+    assert!(
+        by_resource.contains(&("arn:aws:cloudtrail:eu-west-1:123456789012:trail/west-only".to_owned(), Verdict::Fixed)),
+        "{by_resource:?}"
+    );
     let updates = emulator.mutating_calls().iter().filter(|c| *c == "cloudtrail:UpdateTrail").count();
     assert_eq!(updates, 1, "only west-only is updated from eu-west-1");
 }

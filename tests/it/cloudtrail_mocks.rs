@@ -10,16 +10,19 @@ use aws_sdk_iam::operation::get_role::GetRoleError;
 use aws_sdk_iam::types::error::NoSuchEntityException;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
+use logmend::Logmend;
 use logmend::aws::AwsClients;
 use logmend::decision::{Mode, Verdict};
-use logmend::Logmend;
 use logmend_integration::{config, sample_event};
 use std::time::Duration;
 
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit";
 
 fn meta(code: &str) -> ErrorMetadata {
-    ErrorMetadata::builder().code(code).message("Access denied. Verify in IAM that the role has adequate permissions.").build()
+    ErrorMetadata::builder()
+        .code(code)
+        .message("Access denied. Verify in IAM that the role has adequate permissions.")
+        .build()
 }
 
 fn role_not_propagated() -> UpdateTrailError {
@@ -30,7 +33,9 @@ fn role_not_propagated() -> UpdateTrailError {
 
 fn policy_not_propagated() -> UpdateTrailError {
     UpdateTrailError::InvalidCloudWatchLogsLogGroupArnException(
-        InvalidCloudWatchLogsLogGroupArnException::builder().meta(meta("InvalidCloudWatchLogsLogGroupArnException")).build(),
+        InvalidCloudWatchLogsLogGroupArnException::builder()
+            .meta(meta("InvalidCloudWatchLogsLogGroupArnException"))
+            .build(),
     )
 }
 
@@ -50,14 +55,18 @@ fn clients(update_trail: &Rule) -> AwsClients {
     });
     let list_tags = mock!(aws_sdk_cloudtrail::Client::list_tags)
         .then_output(|| aws_sdk_cloudtrail::operation::list_tags::ListTagsOutput::builder().build());
-    let describe_groups = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
-        .then_output(|| aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::builder().build());
+    let describe_groups = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups).then_output(|| {
+        aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::builder().build()
+    });
     let create_group = mock!(aws_sdk_cloudwatchlogs::Client::create_log_group)
         .then_output(|| aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput::builder().build());
-    let retention = mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
-        .then_output(|| aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput::builder().build());
+    let retention = mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy).then_output(|| {
+        aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput::builder().build()
+    });
     let get_role = mock!(aws_sdk_iam::Client::get_role).then_error(|| {
-        GetRoleError::NoSuchEntityException(NoSuchEntityException::builder().meta(ErrorMetadata::builder().code("NoSuchEntity").build()).build())
+        GetRoleError::NoSuchEntityException(
+            NoSuchEntityException::builder().meta(ErrorMetadata::builder().code("NoSuchEntity").build()).build(),
+        )
     });
     let create_role = mock!(aws_sdk_iam::Client::create_role)
         .then_output(|| aws_sdk_iam::operation::create_role::CreateRoleOutput::builder().build());
@@ -95,7 +104,8 @@ async fn mocked_both_propagation_codes_are_retried_until_update_trail_succeeds()
 
 #[tokio::test]
 async fn mocked_propagation_that_never_ends_is_a_retryable_failure_naming_the_code() {
-    let update = mock!(aws_sdk_cloudtrail::Client::update_trail).sequence().error(policy_not_propagated).repeatedly().build();
+    let update =
+        mock!(aws_sdk_cloudtrail::Client::update_trail).sequence().error(policy_not_propagated).repeatedly().build();
     let app = app(clients(&update), Duration::from_millis(100));
     let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
     let d = &out[0].decision;

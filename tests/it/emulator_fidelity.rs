@@ -19,12 +19,8 @@ const COVERED: [&str; 6] = [
 #[test]
 fn every_patch_is_covered_by_a_test() {
     let emulator = Emulator::start();
-    let listed: BTreeSet<String> = emulator.patches()["patches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_owned())
-        .collect();
+    let listed: BTreeSet<String> =
+        emulator.patches()["patches"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
     let covered: BTreeSet<String> = COVERED.iter().map(|s| s.to_string()).collect();
     assert_eq!(listed, covered);
 }
@@ -34,8 +30,14 @@ async fn put_retention_policy_rejects_invalid_days() {
     let emulator = Emulator::start();
     let logs = emulator.clients("us-east-1").logs;
     logs.create_log_group().log_group_name("g").send().await.unwrap();
-    assert_eq!(code(logs.put_retention_policy().log_group_name("g").retention_in_days(200).send().await), "InvalidParameterException");
-    assert_eq!(code(logs.put_retention_policy().log_group_name("g").retention_in_days(400).send().await), "<succeeded>");
+    assert_eq!(
+        code(logs.put_retention_policy().log_group_name("g").retention_in_days(200).send().await),
+        "InvalidParameterException"
+    );
+    assert_eq!(
+        code(logs.put_retention_policy().log_group_name("g").retention_in_days(400).send().await),
+        "<succeeded>"
+    );
 }
 
 #[tokio::test]
@@ -62,7 +64,10 @@ async fn update_trail_only_in_home_region() {
         code(away.cloudtrail.update_trail().name(&arn).enable_log_file_validation(true).send().await),
         "InvalidHomeRegionException"
     );
-    assert_eq!(code(home.cloudtrail.update_trail().name(&arn).enable_log_file_validation(true).send().await), "<succeeded>");
+    assert_eq!(
+        code(home.cloudtrail.update_trail().name(&arn).enable_log_file_validation(true).send().await),
+        "<succeeded>"
+    );
 }
 
 #[tokio::test]
@@ -78,10 +83,28 @@ async fn create_trail_rejects_existing_name() {
 
 async fn role(c: &logmend::aws::AwsClients, name: &str, trust_service: &str, with_policy_on: Option<&str>) -> String {
     let trust = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":trust_service},"Action":"sts:AssumeRole"}]});
-    let arn = c.iam.create_role().role_name(name).assume_role_policy_document(trust.to_string()).send().await.unwrap().role().unwrap().arn().to_owned();
+    let arn = c
+        .iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_owned();
     if let Some(group_arn) = with_policy_on {
         let policy = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":format!("{}:log-stream:*", group_arn.trim_end_matches(":*"))}]});
-        c.iam.put_role_policy().role_name(name).policy_name("p").policy_document(policy.to_string()).send().await.unwrap();
+        c.iam
+            .put_role_policy()
+            .role_name(name)
+            .policy_name("p")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap();
     }
     arn
 }
@@ -93,13 +116,18 @@ async fn trail_cloudwatch_logs_arns_are_validated_and_empty_clears() {
     let trail = create_trail(&emulator, &c, "trail-one", false).await;
     let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-one:*";
     let good_role = role(&c, "good", "cloudtrail.amazonaws.com", Some(group)).await;
-    let update = |g: &str, r: &str| c.cloudtrail.update_trail().name(&trail).cloud_watch_logs_log_group_arn(g).cloud_watch_logs_role_arn(r).send();
+    let update = |g: &str, r: &str| {
+        c.cloudtrail.update_trail().name(&trail).cloud_watch_logs_log_group_arn(g).cloud_watch_logs_role_arn(r).send()
+    };
 
     // The log group does not exist yet.
     assert_eq!(code(update(group, &good_role).await), "InvalidCloudWatchLogsLogGroupArnException");
     c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-one").send().await.unwrap();
     // A role that does not exist, one CloudTrail cannot assume, one without the permissions.
-    assert_eq!(code(update(group, "arn:aws:iam::123456789012:role/missing").await), "InvalidCloudWatchLogsRoleArnException");
+    assert_eq!(
+        code(update(group, "arn:aws:iam::123456789012:role/missing").await),
+        "InvalidCloudWatchLogsRoleArnException"
+    );
     let ec2_role = role(&c, "ec2", "ec2.amazonaws.com", Some(group)).await;
     assert_eq!(code(update(group, &ec2_role).await), "InvalidCloudWatchLogsRoleArnException");
     let bare_role = role(&c, "bare", "cloudtrail.amazonaws.com", None).await;
@@ -122,7 +150,14 @@ async fn iam_changes_propagate_with_delay() {
     let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-two:*";
     c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-two").send().await.unwrap();
     let fresh = role(&c, "fresh", "cloudtrail.amazonaws.com", Some(group)).await;
-    let update = || c.cloudtrail.update_trail().name(&trail).cloud_watch_logs_log_group_arn(group).cloud_watch_logs_role_arn(&fresh).send();
+    let update = || {
+        c.cloudtrail
+            .update_trail()
+            .name(&trail)
+            .cloud_watch_logs_log_group_arn(group)
+            .cloud_watch_logs_role_arn(&fresh)
+            .send()
+    };
     assert_eq!(code(update().await), "InvalidCloudWatchLogsRoleArnException");
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(code(update().await), "<succeeded>");

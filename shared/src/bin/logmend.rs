@@ -16,7 +16,11 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "logmend", version, about = "Keep AWS activity logging switched on: check, and with --fix repair, the logging of CloudTrail trails and more.")]
+#[command(
+    name = "logmend",
+    version,
+    about = "Keep AWS activity logging switched on: check, and with --fix repair, the logging of CloudTrail trails and more."
+)]
 struct Cli {
     /// Send AWS calls here instead of AWS (an emulator); also read from AWS_ENDPOINT_URL.
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
@@ -134,7 +138,12 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Scan { controls, fix, format, concurrency } => {
             let config = cli_config(fix)?;
-            let settings = ClientSettings { region: cli.region, endpoint_url: cli.endpoint_url, profile: cli.profile, ..Default::default() };
+            let settings = ClientSettings {
+                region: cli.region,
+                endpoint_url: cli.endpoint_url,
+                profile: cli.profile,
+                ..Default::default()
+            };
             let sdk = load_sdk_config(&settings).await;
             if sdk.region().is_none() {
                 return Err(UsageError("no region: pass --region or set AWS_REGION".into()).into());
@@ -148,10 +157,15 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Handle { event, fix, format } => {
             let config = cli_config(fix)?;
             let bytes = read_event(&event)?;
-            let value: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| UsageError(format!("{event}: not valid JSON: {e}")))?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| UsageError(format!("{event}: not valid JSON: {e}")))?;
             let parsed = ApiCallEvent::from_value(&value).map_err(|e| UsageError(format!("{event}: {e}")))?;
-            let settings = ClientSettings { region: Some(parsed.region.clone()), endpoint_url: cli.endpoint_url, profile: cli.profile, ..Default::default() };
+            let settings = ClientSettings {
+                region: Some(parsed.region.clone()),
+                endpoint_url: cli.endpoint_url,
+                profile: cli.profile,
+                ..Default::default()
+            };
             let sdk = load_sdk_config(&settings).await;
             let app = Logmend::new(config, AwsClients::new(&sdk));
             let evaluations = app.handle_event(&value).await.map_err(|e| UsageError(format!("{event}: {e}")))?;
@@ -173,8 +187,9 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The CLI's mode comes from --fix; the other LOGMEND_* variables apply as in Lambda.
 fn cli_config(fix: bool) -> anyhow::Result<Config> {
     let mode = if fix { "remediate" } else { "audit" };
-    let config = Config::from_vars(|name| if name == "LOGMEND_MODE" { Some(mode.into()) } else { std::env::var(name).ok() })
-        .map_err(|e| UsageError(e.to_string()))?;
+    let config =
+        Config::from_vars(|name| if name == "LOGMEND_MODE" { Some(mode.into()) } else { std::env::var(name).ok() })
+            .map_err(|e| UsageError(e.to_string()))?;
     config.log_notices();
     Ok(config)
 }
@@ -223,7 +238,13 @@ impl Printer {
                 let changes: Vec<String> = d.changes.iter().map(|c| format!("{} {}", c.api, c.detail)).collect();
                 let mut line = format!("{:<13} {:<28} {:<70} {}", d.verdict.as_str(), d.control, d.resource, d.reason);
                 for c in changes {
-                    line.push_str(&format!("\n{:<13} {:<28} {:<70}   {} {c}", "", "", "", if d.verdict == Verdict::Noncompliant { "would:" } else { "did:" }));
+                    line.push_str(&format!(
+                        "\n{:<13} {:<28} {:<70}   {} {c}",
+                        "",
+                        "",
+                        "",
+                        if d.verdict == Verdict::Noncompliant { "would:" } else { "did:" }
+                    ));
                 }
                 writeln!(out, "{line}")
             }

@@ -11,7 +11,7 @@
 //! for up to about two minutes, so that call is retried with backoff.
 
 use super::{
-    ApplyError, Applied, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
 };
 use crate::aws::AwsError;
 use crate::config::Config;
@@ -221,13 +221,19 @@ impl Control for CloudtrailCloudwatchLogs {
             Err(e) => {
                 let e = AwsError::from_sdk("cloudtrail:GetTrail", &target.0, e);
                 if e.code_is("TrailNotFoundException") {
-                    return Ok(Checked { resource: target.0.clone(), state: State::Skipped("the trail no longer exists".into()) });
+                    return Ok(Checked {
+                        resource: target.0.clone(),
+                        state: State::Skipped("the trail no longer exists".into()),
+                    });
                 }
                 return Err(e.into());
             }
         };
         let Some(trail) = got.trail() else {
-            return Ok(Checked { resource: target.0.clone(), state: State::Skipped("the trail no longer exists".into()) });
+            return Ok(Checked {
+                resource: target.0.clone(),
+                state: State::Skipped("the trail no longer exists".into()),
+            });
         };
         let trail_arn = trail.trail_arn().unwrap_or(&target.0).to_owned();
         let trail_name = trail.name().unwrap_or_default().to_owned();
@@ -259,11 +265,8 @@ impl Control for CloudtrailCloudwatchLogs {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("cloudtrail:ListTags", &trail_arn, e))?;
-        let exempt = tags
-            .resource_tag_list()
-            .iter()
-            .flat_map(|r| r.tags_list())
-            .filter_map(|t| Some((t.key(), t.value()?)));
+        let exempt =
+            tags.resource_tag_list().iter().flat_map(|r| r.tags_list()).filter_map(|t| Some((t.key(), t.value()?)));
         if is_exempt(cx.config, exempt) {
             let reason = format!("tagged {}=true", cx.config.exempt_tag);
             return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
@@ -274,7 +277,8 @@ impl Control for CloudtrailCloudwatchLogs {
             .and_then(|a| a.split_once(":log-group:").map(|(_, n)| n.trim_end_matches(":*").to_owned()))
             .unwrap_or_else(|| format!("{LOG_GROUP_PREFIX}{trail_name}"));
         let log_group = read_log_group(cx, partition, account, &group_name).await?;
-        let role = read_role(cx, TrailDeliveryRole::for_trail(partition, account, home, &trail_name), &log_group.arn).await?;
+        let role =
+            read_role(cx, TrailDeliveryRole::for_trail(partition, account, home, &trail_name), &log_group.arn).await?;
         let missing = match (group_arn, role_arn) {
             (None, None) => "no CloudWatch Logs delivery",
             (None, Some(_)) => "a delivery role but no log group",
@@ -320,10 +324,9 @@ impl Control for CloudtrailCloudwatchLogs {
             TrailStep::PutRetentionPolicy { name, days } => {
                 Change::new("logs:PutRetentionPolicy", format!("{name} retentionInDays={days}"))
             }
-            TrailStep::CreateRole { role } => Change::new(
-                "iam:CreateRole",
-                format!("{ROLE_PATH}{} trusted by cloudtrail.amazonaws.com", role.name),
-            ),
+            TrailStep::CreateRole { role } => {
+                Change::new("iam:CreateRole", format!("{ROLE_PATH}{} trusted by cloudtrail.amazonaws.com", role.name))
+            }
             TrailStep::PutRolePolicy { role, log_group_arn } => Change::new(
                 "iam:PutRolePolicy",
                 format!(
@@ -351,7 +354,12 @@ impl Control for CloudtrailCloudwatchLogs {
     }
 }
 
-async fn read_log_group(cx: &Context<'_>, partition: &str, account: &str, name: &str) -> Result<LogGroupState, ControlError> {
+async fn read_log_group(
+    cx: &Context<'_>,
+    partition: &str,
+    account: &str,
+    name: &str,
+) -> Result<LogGroupState, ControlError> {
     let out = cx
         .clients
         .logs
@@ -531,7 +539,12 @@ mod tests {
         TrailFinding {
             trail_name: "main".into(),
             trail_arn: "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main".into(),
-            log_group: LogGroupState { name: "/aws/cloudtrail/main".into(), arn: group, exists: false, retention_days: None },
+            log_group: LogGroupState {
+                name: "/aws/cloudtrail/main".into(),
+                arn: group,
+                exists: false,
+                retention_days: None,
+            },
             role: RoleState {
                 role: TrailDeliveryRole::for_trail("aws", "123456789012", "eu-west-1", "main"),
                 exists: false,
@@ -546,7 +559,13 @@ mod tests {
         let apis: Vec<&str> = steps.iter().map(|s| CloudtrailCloudwatchLogs.describe(s).api).collect();
         assert_eq!(
             apis,
-            ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]
+            [
+                "logs:CreateLogGroup",
+                "logs:PutRetentionPolicy",
+                "iam:CreateRole",
+                "iam:PutRolePolicy",
+                "cloudtrail:UpdateTrail"
+            ]
         );
         assert!(steps.contains(&TrailStep::PutRetentionPolicy { name: "/aws/cloudtrail/main".into(), days: 365 }));
     }
@@ -618,7 +637,9 @@ mod tests {
             .unwrap();
         assert_eq!(t, vec![TrailRef("arn:aws:cloudtrail:eu-west-1:1:trail/main".into())]);
         let err = CloudtrailCloudwatchLogs
-            .targets_in(&ev(json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail","requestParameters":{}})))
+            .targets_in(&ev(
+                json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail","requestParameters":{}}),
+            ))
             .unwrap_err();
         assert_eq!(err.to_string(), "event field `detail.requestParameters.name` is missing");
     }

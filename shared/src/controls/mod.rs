@@ -113,7 +113,10 @@ pub enum State<F> {
     /// Not ready to be changed (being created, rebooting); look again later.
     Deferred(String),
     Skipped(String),
-    Noncompliant { finding: F, reason: String },
+    Noncompliant {
+        finding: F,
+        reason: String,
+    },
 }
 
 #[derive(Debug)]
@@ -239,24 +242,25 @@ pub struct Evaluation {
 pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Target, origin: &Origin) -> Evaluation {
     let spec = control.spec();
     let mode = cx.config.mode;
-    let decide = |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {
-        Evaluation {
-            retry: error.is_some_and(ControlError::is_transient),
-            decision: Decision {
-                control: spec.id,
-                account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
-                resource,
-                region: cx.clients.region.clone(),
-                mode,
-                verdict,
-                reason,
-                changes,
-                error_code: error.map(ControlError::code),
-                event_id: origin.event_id.clone(),
-                event_name: origin.event_name.clone(),
-            },
-        }
-    };
+    let decide =
+        |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {
+            Evaluation {
+                retry: error.is_some_and(ControlError::is_transient),
+                decision: Decision {
+                    control: spec.id,
+                    account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
+                    resource,
+                    region: cx.clients.region.clone(),
+                    mode,
+                    verdict,
+                    reason,
+                    changes,
+                    error_code: error.map(ControlError::code),
+                    event_id: origin.event_id.clone(),
+                    event_name: origin.event_name.clone(),
+                },
+            }
+        };
 
     let checked = match control.check(cx, target).await {
         Ok(c) => c,
@@ -279,11 +283,8 @@ pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Tar
         Ok(Applied::Fixed(r)) => decide(resource, Verdict::Fixed, r, changes, None),
         Ok(Applied::Pending(r)) => decide(resource, Verdict::Pending, r, changes, None),
         Err(ApplyError { done, error }) => {
-            let reason = format!(
-                "{reason}; {} of {} changes made before the failure: {error}",
-                done.len(),
-                changes.len()
-            );
+            let reason =
+                format!("{reason}; {} of {} changes made before the failure: {error}", done.len(), changes.len());
             decide(resource, Verdict::Failed, reason, changes, Some(&error))
         }
     }
@@ -312,10 +313,23 @@ mod tests {
             assert!(!spec.reads.is_empty(), "{id} declares no read action");
             assert!(!spec.writes.is_empty(), "{id} declares no write action");
             for p in spec.reads.iter().chain(spec.writes) {
-                let (service, action) = p.action.split_once(':').unwrap_or_else(|| panic!("{id}: {:?} is not service:Action", p.action));
-                assert!(!service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}: {}", p.action);
-                assert!(action.starts_with(|c: char| c.is_ascii_uppercase()) && action.chars().all(char::is_alphanumeric), "{id}: {}", p.action);
-                assert!(p.resource == "*" || p.resource.starts_with("arn:${AWS::Partition}:"), "{id}: {:?}", p.resource);
+                let (service, action) =
+                    p.action.split_once(':').unwrap_or_else(|| panic!("{id}: {:?} is not service:Action", p.action));
+                assert!(
+                    !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    "{id}: {}",
+                    p.action
+                );
+                assert!(
+                    action.starts_with(|c: char| c.is_ascii_uppercase()) && action.chars().all(char::is_alphanumeric),
+                    "{id}: {}",
+                    p.action
+                );
+                assert!(
+                    p.resource == "*" || p.resource.starts_with("arn:${AWS::Partition}:"),
+                    "{id}: {:?}",
+                    p.resource
+                );
             }
             assert!(!spec.triggers.is_empty(), "{id} has no trigger");
             assert_eq!(id.as_str().parse::<ControlId>(), Ok(id));

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make demo: logmend against the local emulator. Non-compliant resources before, fixed after.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+logmend="$root/target/debug/logmend"
+python="$root/.venv/bin/python"
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; }
+
+step "starting the AWS emulator (moto $("$python" -c 'import moto; print(moto.__version__)'), fidelity-patched)"
+(cd "$work" && MOTO_RECORDER_FILEPATH="$work/recording" exec "$python" "$root/tests/emulator/launcher.py" --port 0 >"$work/port" 2>"$work/server.log") &
+server_pid=$!
+for _ in $(seq 1 300); do grep -q LISTENING "$work/port" 2>/dev/null && break; sleep 0.1; done
+grep -q LISTENING "$work/port" || { echo "emulator did not start:"; cat "$work/server.log"; exit 1; }
+port=$(awk '{print $2}' "$work/port")
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
+       AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
+echo "listening on $AWS_ENDPOINT_URL"
+
+step "creating non-compliant resources: two CloudTrail trails with no CloudWatch Logs delivery"
+"$python" "$root/scripts/demo_resources.py" create
+
+step "the controls"
+show "logmend controls"
+"$logmend" controls
+
+step "before: audit scan (writes nothing; exit 1 = noncompliant found)"
+show "logmend scan --format table"
+set +e; "$logmend" scan --format table; status=$?; set -e
+echo "exit status: $status"
+[ "$status" -eq 1 ] || { echo "expected exit 1"; exit 1; }
+
+step "fix: the same checks, with --fix"
+show "logmend scan --fix --format table"
+"$logmend" scan --fix --format table
+
+step "after: audit scan again (exit 0 = nothing left to fix)"
+show "logmend scan --format table"
+"$logmend" scan --format table
+echo "exit status: 0"
+
+step "what the trails look like now"
+"$python" "$root/scripts/demo_resources.py" show
