@@ -21,12 +21,16 @@ pub struct ClientSettings {
     pub profile: Option<String>,
     /// Initial backoff of the SDK's retry (default 1 s); tests shorten it.
     pub initial_backoff: Option<Duration>,
+    /// Adaptive retry: a client-side rate limiter that slows down when AWS throttles. Right
+    /// for the sweep's bursts of thousands of calls; events keep the standard mode.
+    pub adaptive_retry: bool,
 }
 
 /// Load one `SdkConfig`; every client is made from it, so they share retry, credentials and
 /// the `logmend` app name, which makes logmend's own calls recognisable in CloudTrail.
 pub async fn load_sdk_config(settings: &ClientSettings) -> SdkConfig {
-    let mut retry = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
+    let mut retry = if settings.adaptive_retry { RetryConfig::adaptive() } else { RetryConfig::standard() }
+        .with_max_attempts(MAX_ATTEMPTS);
     if let Some(backoff) = settings.initial_backoff {
         retry = retry.with_initial_backoff(backoff);
     }

@@ -29,6 +29,17 @@ pub enum HandlerError {
     Retryable { failed: usize, first: String },
 }
 
+/// Failed evaluations that a retry can help, and the first of them, for [`HandlerError::Retryable`].
+pub(crate) fn retryable_failures<'a>(evaluations: impl Iterator<Item = &'a Evaluation>) -> Option<HandlerError> {
+    let mut failed = 0;
+    let mut first = None;
+    for e in evaluations.filter(|e| e.retry) {
+        failed += 1;
+        first.get_or_insert_with(|| format!("{}: {}", e.decision.resource, e.decision.reason));
+    }
+    first.map(|first| HandlerError::Retryable { failed, first })
+}
+
 impl HandlerError {
     /// The Lambda `errorType`, so alarms and the DLQ can tell the classes apart.
     pub fn error_type(&self) -> &'static str {
@@ -48,9 +59,16 @@ impl Logmend {
     /// What a Lambda function starts with: `LOGMEND_*` settings (an error names every bad
     /// variable), then clients for the function's own region and credentials, built once.
     pub async fn from_lambda_env(hosted: &[ControlId]) -> Result<Self, crate::config::ConfigError> {
+        Self::from_lambda_env_with(hosted, crate::aws::ClientSettings::default()).await
+    }
+
+    pub async fn from_lambda_env_with(
+        hosted: &[ControlId],
+        settings: crate::aws::ClientSettings,
+    ) -> Result<Self, crate::config::ConfigError> {
         let config = Config::from_env()?;
         config.log_notices();
-        let sdk = crate::aws::load_sdk_config(&crate::aws::ClientSettings::default()).await;
+        let sdk = crate::aws::load_sdk_config(&settings).await;
         Ok(Self::new(config, AwsClients::new(&sdk)).hosting(hosted))
     }
 
@@ -88,11 +106,7 @@ impl Logmend {
         }
         let mut out = Vec::new();
         for id in controls {
-            let evaluations = match id {
-                ControlId::CloudtrailCloudwatchLogs => {
-                    self.evaluate_event(&controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs, &event).await?
-                }
-            };
+            let evaluations = controls::with_control!(id, c => self.evaluate_event(c, &event).await?);
             out.extend(evaluations);
         }
         Ok(out)
@@ -132,17 +146,9 @@ impl Logmend {
     /// retry (then the DLQ) should take the event.
     pub async fn lambda_handler(&self, raw: Value) -> Result<Value, HandlerError> {
         let evaluations = self.handle_event(&raw).await?;
-        let mut failed = 0;
-        let mut first = None;
-        for e in &evaluations {
-            e.decision.emit();
-            if e.retry {
-                failed += 1;
-                first.get_or_insert_with(|| format!("{}: {}", e.decision.resource, e.decision.reason));
-            }
-        }
-        if let Some(first) = first {
-            return Err(HandlerError::Retryable { failed, first });
+        evaluations.iter().for_each(|e| e.decision.emit());
+        if let Some(err) = retryable_failures(evaluations.iter()) {
+            return Err(err);
         }
         let verdicts: Vec<&str> = evaluations.iter().map(|e| e.decision.verdict.as_str()).collect();
         Ok(serde_json::json!({ "decisions": evaluations.len(), "verdicts": verdicts }))

@@ -3,7 +3,7 @@
 
 use crate::controls::{self, Control, ControlId, Evaluation, Origin};
 use crate::decision::{Decision, Verdict};
-use crate::handler::Logmend;
+use crate::handler::{HandlerError, Logmend, retryable_failures};
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,7 +36,36 @@ pub struct SweepReport {
     pub summary: Summary,
 }
 
+/// The sweep's last line: counts per control and verdict, beside the per-resource decisions.
+#[derive(Debug, Serialize)]
+pub struct SummaryLine<'a> {
+    pub summary: &'a Summary,
+    pub region: &'a str,
+    pub mode: crate::decision::Mode,
+    pub elapsed_ms: u128,
+}
+
 impl Logmend {
+    /// The scheduled function's entry: sweep every active control, print each decision and
+    /// then the summary line. Fails the invocation (so it is retried, and alarmed on) only
+    /// when evaluations failed in a way a retry can help; a repeated sweep is idempotent.
+    pub async fn sweep_lambda_handler(&self, concurrency: usize) -> Result<serde_json::Value, HandlerError> {
+        let started = std::time::Instant::now();
+        let report = self.sweep(&[], concurrency, Decision::emit).await;
+        let line = SummaryLine {
+            summary: &report.summary,
+            region: &self.clients.region,
+            mode: self.config.mode,
+            elapsed_ms: started.elapsed().as_millis(),
+        };
+        let value = serde_json::to_value(&line).unwrap_or_default();
+        println!("{value}");
+        match retryable_failures(report.evaluations.iter()) {
+            Some(err) => Err(err),
+            None => Ok(value),
+        }
+    }
+
     /// Sweep the given controls (each must also be active), calling `on_decision` as each
     /// decision is made so a long sweep prints as it goes.
     pub async fn sweep(
@@ -47,16 +76,8 @@ impl Logmend {
     ) -> SweepReport {
         let mut report = SweepReport::default();
         for id in self.active_controls().into_iter().filter(|c| only.is_empty() || only.contains(c)) {
-            let evaluations = match id {
-                ControlId::CloudtrailCloudwatchLogs => {
-                    self.sweep_control(
-                        &controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
-                        concurrency,
-                        &mut on_decision,
-                    )
-                    .await
-                }
-            };
+            let evaluations =
+                controls::with_control!(id, c => self.sweep_control(c, concurrency, &mut on_decision).await);
             for e in evaluations {
                 report.summary.add(&e.decision);
                 report.evaluations.push(e);

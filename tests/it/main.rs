@@ -4,3 +4,4 @@ mod cli;
 mod cloudtrail;
 mod cloudtrail_mocks;
 mod emulator_fidelity;
+mod log_retention;

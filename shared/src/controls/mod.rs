@@ -5,6 +5,7 @@
 //! and the deployment template are built from.
 
 pub mod cloudtrail_cloudwatch_logs;
+pub mod log_group_retention;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::config::Config;
@@ -16,15 +17,32 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ControlId {
     CloudtrailCloudwatchLogs,
+    LogGroupRetention,
 }
 
+/// Run `$body` with `$c` bound to the control value of `$id`: the one place that maps ids to
+/// implementations, for the event handler and the sweep alike.
+macro_rules! with_control {
+    ($id:expr, $c:ident => $body:expr) => {
+        match $id {
+            $crate::controls::ControlId::CloudtrailCloudwatchLogs => {
+                let $c = &$crate::controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs;
+                $body
+            }
+            $crate::controls::ControlId::LogGroupRetention => {
+                let $c = &$crate::controls::log_group_retention::LogGroupRetention;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_control;
+
 impl ControlId {
-    pub const ALL: [ControlId; 1] = [ControlId::CloudtrailCloudwatchLogs];
+    pub const ALL: [ControlId; 2] = [ControlId::CloudtrailCloudwatchLogs, ControlId::LogGroupRetention];
 
     pub fn spec(self) -> &'static ControlSpec {
-        match self {
-            ControlId::CloudtrailCloudwatchLogs => &cloudtrail_cloudwatch_logs::SPEC,
-        }
+        with_control!(self, c => c.spec())
     }
 
     pub fn as_str(self) -> &'static str {

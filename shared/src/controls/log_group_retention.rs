@@ -1,0 +1,242 @@
+//! `log-group-retention` (Security Hub CloudWatch.16): every log group keeps its events for at
+//! least the configured minimum (`LOGMEND_RETENTION_DAYS`, default 365).
+//!
+//! Logs that expire too soon are lost evidence; logs that never expire are the default for
+//! every group AWS services create (MQ, RDS, CloudTrail, Lambda), which is both unbounded cost
+//! and no decision at all. The fix is PutRetentionPolicy with the smallest valid value at or
+//! above the minimum; a longer retention is never shortened.
+
+use super::{
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+};
+use crate::aws::AwsError;
+use crate::config::Config;
+use crate::decision::Change;
+use crate::event::{ApiCallEvent, EventError};
+
+pub static SPEC: ControlSpec = ControlSpec {
+    id: "log-group-retention",
+    security_hub: &["CloudWatch.16"],
+    resource_type: "AWS::Logs::LogGroup",
+    triggers: &[Trigger {
+        event_source: "logs.amazonaws.com",
+        event_names: &["CreateLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy"],
+    }],
+    compliant_when: "retention is set and at least LOGMEND_RETENTION_DAYS (default 365)",
+    fix: "PutRetentionPolicy with the smallest valid value at or above the minimum; never shortens a longer retention",
+    reads: &[Permission::any("logs:DescribeLogGroups"), Permission::any("logs:ListTagsForResource")],
+    writes: &[Permission::on(
+        "logs:PutRetentionPolicy",
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
+    )],
+};
+
+pub struct LogGroupRetention;
+
+/// What DescribeLogGroups says of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupSnapshot {
+    /// `arn:…:log-group:NAME` (no `:*`), as ListTagsForResource takes it.
+    pub arn: String,
+    pub retention_days: Option<i32>,
+}
+
+/// A log group by name; a sweep passes along what its listing already read, so 10,000
+/// groups cost 200 DescribeLogGroups pages, not 10,000 more calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupRef {
+    pub name: String,
+    pub listed: Option<LogGroupSnapshot>,
+}
+
+impl std::fmt::Display for LogGroupRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionFinding {
+    pub name: String,
+    pub current: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetRetention {
+    pub name: String,
+    pub days: i32,
+}
+
+fn snapshot(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<(String, LogGroupSnapshot)> {
+    let name = g.log_group_name()?.to_owned();
+    let arn = g
+        .log_group_arn()
+        .map(str::to_owned)
+        .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_owned()))
+        .unwrap_or_default();
+    Some((name, LogGroupSnapshot { arn, retention_days: g.retention_in_days() }))
+}
+
+/// The decision on a retention, given the configured minimum. Pure, for unit tests.
+pub fn assess(current: Option<i32>, minimum: i32) -> Result<String, String> {
+    match current {
+        Some(days) if days >= minimum => Ok(format!("retention {days} days (minimum {minimum})")),
+        Some(days) => Err(format!("retention {days} days is below the minimum of {minimum}")),
+        None => Err("events never expire (no retention set)".into()),
+    }
+}
+
+impl Control for LogGroupRetention {
+    type Target = LogGroupRef;
+    type Finding = RetentionFinding;
+    type Step = SetRetention;
+
+    fn spec(&self) -> &'static ControlSpec {
+        &SPEC
+    }
+
+    fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<LogGroupRef>, EventError> {
+        let name = event
+            .request_parameters
+            .str("logGroupName")
+            .ok_or(EventError::MissingField { field: "detail.requestParameters.logGroupName" })?;
+        Ok(vec![LogGroupRef { name: name.to_owned(), listed: None }])
+    }
+
+    async fn list(&self, cx: &Context<'_>) -> Result<Vec<LogGroupRef>, ControlError> {
+        let mut pages = cx.clients.logs.describe_log_groups().into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", &cx.clients.region, e))?;
+            out.extend(
+                page.log_groups().iter().filter_map(snapshot).map(|(name, s)| LogGroupRef { name, listed: Some(s) }),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn check(&self, cx: &Context<'_>, target: &LogGroupRef) -> Result<Checked<RetentionFinding>, ControlError> {
+        let observed = match &target.listed {
+            Some(s) => Some(s.clone()),
+            None => {
+                let out = cx
+                    .clients
+                    .logs
+                    .describe_log_groups()
+                    .log_group_name_prefix(&target.name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", &target.name, e))?;
+                out.log_groups().iter().filter_map(snapshot).find(|(n, _)| *n == target.name).map(|(_, s)| s)
+            }
+        };
+        let Some(group) = observed else {
+            return Ok(Checked {
+                resource: target.name.clone(),
+                state: State::Skipped("the log group no longer exists".into()),
+            });
+        };
+        let resource = if group.arn.is_empty() { target.name.clone() } else { group.arn.clone() };
+        let reason = match assess(group.retention_days, cx.config.retention_minimum_days) {
+            Ok(ok) => return Ok(Checked { resource, state: State::Compliant(ok) }),
+            Err(reason) => reason,
+        };
+        let tags = cx
+            .clients
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&group.arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:ListTagsForResource", &resource, e))?;
+        let tags = tags.tags().map(|t| t.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if tags.is_some_and(|t| is_exempt(cx.config, t)) {
+            let reason = format!("tagged {}=true", cx.config.exempt_tag);
+            return Ok(Checked { resource, state: State::Skipped(reason) });
+        }
+        Ok(Checked {
+            resource,
+            state: State::Noncompliant {
+                finding: RetentionFinding { name: target.name.clone(), current: group.retention_days },
+                reason,
+            },
+        })
+    }
+
+    fn plan(&self, config: &Config, f: &RetentionFinding) -> Vec<SetRetention> {
+        // `retention_days` is the smallest valid value at or above the minimum, and a finding
+        // is always below the minimum, so this only ever lengthens.
+        if f.current.is_some_and(|c| c >= config.retention_days) {
+            return vec![];
+        }
+        vec![SetRetention { name: f.name.clone(), days: config.retention_days }]
+    }
+
+    fn describe(&self, step: &SetRetention) -> Change {
+        Change::new("logs:PutRetentionPolicy", format!("{} retentionInDays={}", step.name, step.days))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Context<'_>,
+        _f: &RetentionFinding,
+        plan: &[SetRetention],
+    ) -> Result<Applied, ApplyError> {
+        let mut done = Vec::new();
+        for step in plan {
+            cx.clients
+                .logs
+                .put_retention_policy()
+                .log_group_name(&step.name)
+                .retention_in_days(step.days)
+                .send()
+                .await
+                .map_err(|e| ApplyError {
+                    done: done.clone(),
+                    error: AwsError::from_sdk("logs:PutRetentionPolicy", &step.name, e).into(),
+                })?;
+            done.push(self.describe(step));
+        }
+        let days = plan.last().map_or(0, |s| s.days);
+        Ok(Applied::Fixed(format!("retention set to {days} days")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Mode;
+
+    fn config(minimum: &str) -> Config {
+        Config::from_vars(|k| match k {
+            "LOGMEND_MODE" => Some("remediate".into()),
+            "LOGMEND_RETENTION_DAYS" => Some(minimum.into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn never_expire_and_short_retention_are_noncompliant_long_is_fine() {
+        assert!(assess(None, 365).is_err());
+        assert!(assess(Some(30), 365).is_err());
+        assert!(assess(Some(365), 365).is_ok());
+        assert!(assess(Some(3653), 365).is_ok());
+        assert!(assess(Some(365), 200).is_ok(), "a minimum of 200 is met by 365");
+        assert!(assess(Some(180), 200).is_err());
+    }
+
+    #[test]
+    fn the_plan_sets_the_rounded_value_and_never_shortens() {
+        let c = config("200");
+        let plan = LogGroupRetention.plan(&c, &RetentionFinding { name: "g".into(), current: Some(180) });
+        assert_eq!(plan, vec![SetRetention { name: "g".into(), days: 365 }]);
+        let plan = LogGroupRetention.plan(&c, &RetentionFinding { name: "g".into(), current: None });
+        assert_eq!(plan[0].days, 365);
+        let plan = LogGroupRetention.plan(&c, &RetentionFinding { name: "g".into(), current: Some(400) });
+        assert!(plan.is_empty());
+        let plan = LogGroupRetention
+            .plan(&Config::new(Mode::Remediate), &RetentionFinding { name: "g".into(), current: Some(1) });
+        assert_eq!(plan[0].days, 365);
+    }
+}

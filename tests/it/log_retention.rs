@@ -1,0 +1,233 @@
+//! `log-group-retention` against the emulator, and the sweep over thousands of resources.
+
+use logmend::controls::ControlId;
+use logmend::decision::{Mode, Verdict};
+use logmend::{Config, Logmend};
+use logmend_integration::{Emulator, config, create_trail, sample_event};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+const GROUP: &str = "/app/payments";
+
+async fn group_with(emulator: &Emulator, name: &str, retention: Option<i32>, tags: &[(&str, &str)]) {
+    let c = emulator.clients("us-east-1");
+    let mut create = c.logs.create_log_group().log_group_name(name);
+    for (k, v) in tags {
+        create = create.tags(*k, *v);
+    }
+    create.send().await.unwrap();
+    if let Some(days) = retention {
+        c.logs.put_retention_policy().log_group_name(name).retention_in_days(days).send().await.unwrap();
+    }
+}
+
+async fn retention_of(emulator: &Emulator, name: &str) -> Option<i32> {
+    let out =
+        emulator.clients("us-east-1").logs.describe_log_groups().log_group_name_prefix(name).send().await.unwrap();
+    out.log_groups().iter().find(|g| g.log_group_name() == Some(name)).unwrap().retention_in_days()
+}
+
+fn app(emulator: &Emulator, cfg: Config) -> Logmend {
+    Logmend::new(cfg, emulator.clients("us-east-1"))
+}
+
+async fn handle(app: &Logmend, event: &str) -> logmend::Decision {
+    let mut out = app.handle_event(&sample_event(event)).await.unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    out.remove(0).decision
+}
+
+#[tokio::test]
+async fn a_never_expire_group_gets_365_days() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, None, &[]).await;
+    emulator.recorder_reset();
+    let d = handle(&app(&emulator, config(Mode::Remediate)), "logs/create-log-group.json").await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(d.resource, "arn:aws:logs:us-east-1:123456789012:log-group:/app/payments");
+    assert_eq!(d.reason, "retention set to 365 days");
+    assert_eq!(retention_of(&emulator, GROUP).await, Some(365));
+    assert_eq!(emulator.mutating_calls(), ["logs:PutRetentionPolicy"]);
+}
+
+#[tokio::test]
+async fn a_30_day_group_gets_365_days() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, Some(30), &[]).await;
+    let d = handle(&app(&emulator, config(Mode::Remediate)), "logs/put-retention-policy-30-days.json").await;
+    assert_eq!(d.verdict, Verdict::Fixed);
+    assert_eq!(retention_of(&emulator, GROUP).await, Some(365));
+}
+
+#[tokio::test]
+async fn a_3653_day_group_is_untouched() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, Some(3653), &[]).await;
+    emulator.recorder_reset();
+    let d = handle(&app(&emulator, config(Mode::Remediate)), "logs/put-retention-policy-30-days.json").await;
+    assert_eq!(d.verdict, Verdict::Compliant, "the event's 30 days is not the state: re-read");
+    assert_eq!(emulator.recorded_calls(), ["logs:DescribeLogGroups"], "a compliant group costs one read");
+    assert_eq!(retention_of(&emulator, GROUP).await, Some(3653));
+}
+
+#[tokio::test]
+async fn an_exempt_group_is_skipped() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, None, &[("logmend:exempt", "true")]).await;
+    emulator.recorder_reset();
+    let d = handle(&app(&emulator, config(Mode::Remediate)), "logs/delete-retention-policy.json").await;
+    assert_eq!(d.verdict, Verdict::Skipped);
+    assert_eq!(d.reason, "tagged logmend:exempt=true");
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    assert_eq!(retention_of(&emulator, GROUP).await, None);
+}
+
+#[tokio::test]
+async fn a_second_run_makes_no_write() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, None, &[]).await;
+    let app = app(&emulator, config(Mode::Remediate));
+    handle(&app, "logs/create-log-group.json").await;
+    emulator.recorder_reset();
+    // logmend's own PutRetentionPolicy comes back as an event: it must end as compliant.
+    let d = handle(&app, "logs/put-retention-policy-30-days.json").await;
+    assert_eq!(d.verdict, Verdict::Compliant);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn audit_mode_makes_no_write_and_says_what_it_would_set() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, Some(30), &[]).await;
+    emulator.recorder_reset();
+    let d = handle(&app(&emulator, config(Mode::Audit)), "logs/put-retention-policy-30-days.json").await;
+    assert_eq!(d.verdict, Verdict::Noncompliant);
+    assert_eq!(d.reason, "retention 30 days is below the minimum of 365");
+    assert_eq!(d.changes[0].api, "logs:PutRetentionPolicy");
+    assert_eq!(d.changes[0].detail, "/app/payments retentionInDays=365");
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    let reads: BTreeSet<String> =
+        ControlId::LogGroupRetention.spec().reads.iter().map(|p| p.action.to_owned()).collect();
+    let calls: BTreeSet<String> = emulator.recorded_calls().into_iter().collect();
+    assert!(calls.is_subset(&reads), "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_200_day_minimum_is_rounded_up_to_365_and_said() {
+    let emulator = Emulator::start();
+    group_with(&emulator, GROUP, Some(180), &[]).await;
+    let cfg = Config::from_vars(|k| match k {
+        "LOGMEND_MODE" => Some("remediate".into()),
+        "LOGMEND_RETENTION_DAYS" => Some("200".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(
+        cfg.notices(),
+        [
+            "LOGMEND_RETENTION_DAYS=200 is not a retention CloudWatch Logs offers; using 365 days, the next valid value above it"
+        ]
+    );
+    let d = handle(&app(&emulator, cfg), "logs/create-log-group.json").await;
+    assert_eq!(d.verdict, Verdict::Fixed);
+    assert_eq!(retention_of(&emulator, GROUP).await, Some(365));
+}
+
+#[tokio::test]
+async fn failed_and_missing_cases_are_decisions() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, config(Mode::Remediate));
+    let d = handle(&app, "logs/create-log-group-failed-already-exists.json").await;
+    assert_eq!(d.verdict, Verdict::Skipped);
+    assert!(d.reason.contains("ResourceAlreadyExistsException"));
+    let d = handle(&app, "logs/create-log-group.json").await;
+    assert_eq!((d.verdict, d.reason.as_str()), (Verdict::Skipped, "the log group no longer exists"));
+    let mut no_name = sample_event("logs/create-log-group.json");
+    no_name["detail"]["requestParameters"] = json!(null);
+    let err = app.handle_event(&no_name).await.unwrap_err();
+    assert!(err.to_string().contains("detail.requestParameters.logGroupName"), "{err}");
+}
+
+/// GIVEN a few thousand log groups (a mix of never-expire, short, long and exempt) and trails
+/// with and without delivery; WHEN the sweep runs in audit, then remediate, then audit mode;
+/// THEN every decision and every summary count is what the population says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_over_thousands_of_log_groups_and_trails() {
+    const GROUPS: usize = 2400;
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let expected_of = |i: usize| match i % 6 {
+        0 | 1 => (None, false),   // never expires → 365
+        2 => (Some(30), false),   // too short → 365
+        3 => (Some(3653), false), // long enough
+        4 => (Some(365), false),  // exactly the minimum
+        _ => (None, true),        // exempt
+    };
+    let mut creates = Vec::new();
+    for i in 0..GROUPS {
+        let (retention, exempt) = expected_of(i);
+        let logs = c.logs.clone();
+        creates.push(async move {
+            let mut req = logs.create_log_group().log_group_name(format!("/sweep/group-{i:05}"));
+            if exempt {
+                req = req.tags("logmend:exempt", "true");
+            }
+            req.send().await.unwrap();
+            if let Some(days) = retention {
+                logs.put_retention_policy()
+                    .log_group_name(format!("/sweep/group-{i:05}"))
+                    .retention_in_days(days)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    futures_buffered(creates, 16).await;
+    create_trail(&emulator, &c, "sweep-trail-a", false).await;
+    create_trail(&emulator, &c, "sweep-trail-b", true).await;
+
+    let noncompliant_groups = (0..GROUPS).filter(|i| matches!(i % 6, 0..=2)).count();
+    let compliant_groups = (0..GROUPS).filter(|i| matches!(i % 6, 3 | 4)).count();
+    let exempt_groups = GROUPS - noncompliant_groups - compliant_groups;
+
+    emulator.recorder_reset();
+    let audit = app(&emulator, config(Mode::Audit)).sweep(&[], 8, |_| {}).await;
+    let counts = &audit.summary.counts;
+    assert_eq!(counts["log-group-retention"]["noncompliant"], noncompliant_groups);
+    assert_eq!(counts["log-group-retention"]["compliant"], compliant_groups);
+    assert_eq!(counts["log-group-retention"]["skipped"], exempt_groups);
+    assert_eq!(counts["cloudtrail-cloudwatch-logs"]["noncompliant"], 2);
+    assert_eq!(audit.summary.total, GROUPS + 2);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    for e in &audit.evaluations {
+        if e.decision.control == "log-group-retention" && e.decision.verdict == Verdict::Noncompliant {
+            assert_eq!(e.decision.changes[0].detail.rsplit('=').next(), Some("365"), "{:?}", e.decision);
+        }
+    }
+
+    let fix = app(&emulator, config(Mode::Remediate)).sweep(&[], 8, |_| {}).await;
+    let counts = &fix.summary.counts;
+    assert_eq!(counts["log-group-retention"]["fixed"], noncompliant_groups, "{counts:?}");
+    assert_eq!(counts["cloudtrail-cloudwatch-logs"]["fixed"], 2);
+    assert_eq!(fix.summary.count(Verdict::Failed), 0);
+
+    // The trails' new log groups started as never-expire: logmend gave them 365 days itself,
+    // so the next sweep finds every group compliant but the exempt ones, and writes nothing.
+    emulator.recorder_reset();
+    let after = app(&emulator, config(Mode::Audit)).sweep(&[], 8, |_| {}).await;
+    let counts = &after.summary.counts;
+    assert_eq!(counts["log-group-retention"]["compliant"], noncompliant_groups + compliant_groups + 2);
+    assert_eq!(counts["log-group-retention"]["skipped"], exempt_groups);
+    assert_eq!(counts["cloudtrail-cloudwatch-logs"]["compliant"], 2);
+    assert!(!counts["log-group-retention"].contains_key("noncompliant"));
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    // Listing is paginated (50 per page) and each compliant group is decided from it.
+    let describes = emulator.recorded_calls().iter().filter(|c| *c == "logs:DescribeLogGroups").count();
+    assert_eq!(describes, (GROUPS + 2).div_ceil(50));
+}
+
+async fn futures_buffered<F: std::future::Future<Output = ()>>(futures: Vec<F>, n: usize) {
+    use futures::StreamExt;
+    futures::stream::iter(futures).buffer_unordered(n).collect::<Vec<()>>().await;
+}
