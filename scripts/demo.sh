@@ -25,7 +25,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECR
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 echo "listening on $AWS_ENDPOINT_URL"
 
-step "creating non-compliant resources: two CloudTrail trails with no CloudWatch Logs delivery"
+step "creating resources: two trails without CloudWatch Logs delivery, log groups with short or no retention"
 "$python" "$root/scripts/demo_resources.py" create
 
 step "the controls"

@@ -7,6 +7,13 @@ import sys
 import boto3
 
 TRAILS = [("org-audit", True), ("payments-audit", False)]
+# name, retention (None: never expire), tags
+LOG_GROUPS = [
+    ("/app/payments", None, {}),
+    ("/app/checkout", 30, {}),
+    ("/app/ledger", 3653, {}),
+    ("/app/scratch", None, {"logmend:exempt": "true"}),
+]
 
 
 def create() -> None:
@@ -16,6 +23,12 @@ def create() -> None:
         s3.create_bucket(Bucket=f"{name}-logs")
         cloudtrail.create_trail(Name=name, S3BucketName=f"{name}-logs", IsMultiRegionTrail=multi_region)
         print(f"  trail {name} (multi-region: {multi_region}) -> s3://{name}-logs, no CloudWatch Logs")
+    logs = boto3.client("logs")
+    for name, retention, tags in LOG_GROUPS:
+        logs.create_log_group(logGroupName=name, tags=tags)
+        if retention:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        print(f"  log group {name}: retention {retention or 'never expire'}{' (exempt)' if tags else ''}")
 
 
 def show() -> None:
@@ -33,6 +46,9 @@ def show() -> None:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName="logmend-cloudtrail-delivery")["PolicyDocument"]
         stmt = doc["Statement"][0]
         print(f"    role {role_name}: {', '.join(stmt['Action'])} on {stmt['Resource']}")
+    for name, _, _ in LOG_GROUPS:
+        group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+        print(f"  log group {name}: retention {group.get('retentionInDays', 'never expire')}")
 
 
 if __name__ == "__main__":
