@@ -74,17 +74,25 @@ pub fn policy_document(controls: &[ControlId], mode: Mode, placeholders: &Placeh
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// Every action a policy document grants (to compare a policy with the declarations).
+pub fn granted_actions(doc: &Value) -> BTreeSet<String> {
+    let statements = doc["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
+    statements
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Value::String(a) => vec![a.clone()],
+            _ => vec![],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn actions(doc: &Value) -> BTreeSet<String> {
-        doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()))
-            .collect()
+        granted_actions(doc)
     }
 
     #[test]

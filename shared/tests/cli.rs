@@ -28,12 +28,7 @@ fn lines(out: &Output) -> Vec<Value> {
 }
 
 fn actions(policy: &Value) -> BTreeSet<String> {
-    policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()))
-        .collect()
+    logmend::policy::granted_actions(policy)
 }
 
 #[test]
