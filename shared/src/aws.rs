@@ -56,6 +56,8 @@ pub struct AwsClients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
+    pub mq: aws_sdk_mq::Client,
+    pub rds: aws_sdk_rds::Client,
 }
 
 impl AwsClients {
@@ -65,6 +67,8 @@ impl AwsClients {
             cloudtrail: aws_sdk_cloudtrail::Client::new(conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(conf),
             iam: aws_sdk_iam::Client::new(conf),
+            mq: aws_sdk_mq::Client::new(conf),
+            rds: aws_sdk_rds::Client::new(conf),
         }
     }
 

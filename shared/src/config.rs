@@ -203,7 +203,7 @@ mod tests {
         {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
-        assert!(text.contains("\"nope\" is not a control; valid: cloudtrail-cloudwatch-logs"), "{text}");
+        assert!(text.contains("\"nope\" is not a control; valid: ") && text.contains("cloudtrail-cloudwatch-logs"), "{text}");
         assert_eq!(err.problems.len(), 5);
     }
 

@@ -14,6 +14,8 @@ Settings (environment):
   LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS  seconds after CreateRole / PutRolePolicy during which
                                             CloudTrail refuses the role as AWS does while IAM
                                             propagates (default 0: off).
+  LOGMEND_EMULATOR_MQ_REBOOT_SECONDS        seconds a broker stays REBOOT_IN_PROGRESS after RebootBroker
+                                            before its pending changes apply (default 0: at once).
   MOTO_RECORDER_FILEPATH                    where moto's recorder writes (give each server its own).
 """
 
@@ -39,12 +41,20 @@ def patch(fn):
     return fn
 
 
-def iam_propagation_seconds() -> float:
-    raw = os.environ.get("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", "0")
+def _seconds_setting(name: str) -> float:
+    raw = os.environ.get(name, "0")
     try:
         return float(raw)
     except ValueError:
-        sys.exit(f"LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS: not a number: {raw!r}")
+        sys.exit(f"{name}: not a number: {raw!r}")
+
+
+def iam_propagation_seconds() -> float:
+    return _seconds_setting("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS")
+
+
+def mq_reboot_seconds() -> float:
+    return _seconds_setting("LOGMEND_EMULATOR_MQ_REBOOT_SECONDS")
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,6 +366,107 @@ def trail_cloudwatch_logs_arns_are_validated_and_empty_clears():
     CloudTrailResponse.update_trail = lambda self: _checked(self, original_update, True)
     CloudTrailResponse.create_trail = lambda self: _checked(self, original_create, False)
 
+# --------------------------------------------------------------------------------------------
+# Amazon MQ
+# --------------------------------------------------------------------------------------------
+
+_MQ_LOG_TYPES = ("General", "Audit")
+
+
+def _mq_bad_request(message: str):
+    from moto.mq.exceptions import BadRequestException
+
+    err = BadRequestException(message)
+    err.code = "BadRequestException"
+    return err
+
+
+def _reject_rabbitmq_audit(engine_type: str | None, logs: dict | None) -> None:
+    if (engine_type or "").upper() == "RABBITMQ" and (logs or {}).get("Audit"):
+        raise _mq_bad_request("Audit logs are not supported for RabbitMQ brokers.")
+
+
+@patch
+def rabbitmq_brokers_reject_audit_logs():
+    """AWS: audit logging exists only for ActiveMQ; Logs.Audit "Does not apply to RabbitMQ
+    brokers" (Amazon MQ REST API Reference, Logs), and CreateBroker/UpdateBroker asking for it on
+    a RabbitMQ broker fail with BadRequestException. moto stores it."""
+    from moto.mq.models import MQBackend
+
+    create = MQBackend.create_broker
+    update = MQBackend.update_broker
+
+    def create_broker(self, *args, **kwargs):
+        _reject_rabbitmq_audit(kwargs.get("engine_type"), kwargs.get("logs"))
+        return create(self, *args, **kwargs)
+
+    def update_broker(self, *args, **kwargs):
+        broker = self.describe_broker(kwargs["broker_id"])
+        _reject_rabbitmq_audit(broker.engine_type, kwargs.get("logs"))
+        return update(self, *args, **kwargs)
+
+    MQBackend.create_broker = create_broker
+    MQBackend.update_broker = update_broker
+
+
+@patch
+def update_broker_logs_wait_for_reboot():
+    """AWS: a log change made with UpdateBroker does not apply at once. DescribeBroker shows it in
+    Logs.Pending ("The list of information about logs pending to be deployed for the specified
+    broker", Amazon MQ REST API Reference, LogsSummary) until the broker reboots or its
+    maintenance window comes ("Amazon MQ applies the changes ... after the broker is rebooted",
+    Amazon MQ Developer Guide, editing broker preferences). UpdateBroker changes only the log
+    types it names. While a reboot runs the broker is REBOOT_IN_PROGRESS
+    (LOGMEND_EMULATOR_MQ_REBOOT_SECONDS). moto replaces the whole Logs object at once."""
+    from moto.mq.models import Broker, MQBackend
+
+    def update(self, *args, **kwargs):
+        logs = kwargs.pop("logs", None)
+        original_update(self, *args, logs=None, **kwargs)
+        if not logs:
+            return
+        pending = dict(self.logs.get("Pending") or {})
+        for key in _MQ_LOG_TYPES:
+            if key not in logs or logs[key] is None:
+                continue
+            wanted = bool(logs[key])
+            if bool(self.logs.get(key, False)) == wanted:
+                pending.pop(key, None)
+            else:
+                pending[key] = wanted
+        if pending:
+            self.logs["Pending"] = pending
+        else:
+            self.logs.pop("Pending", None)
+
+    def finish_reboot(self):
+        for key, value in (self.logs.pop("Pending", None) or {}).items():
+            self.logs[key] = value
+        self.state = "RUNNING"
+        self._reboot_done_at = None
+
+    def reboot(self):
+        delay = mq_reboot_seconds()
+        if delay > 0:
+            self.state = "REBOOT_IN_PROGRESS"
+            self._reboot_done_at = time.monotonic() + delay
+        else:
+            finish_reboot(self)
+
+    original_update = Broker.update
+    describe = MQBackend.describe_broker
+
+    def describe_broker(self, broker_id):
+        broker = describe(self, broker_id)
+        done_at = getattr(broker, "_reboot_done_at", None)
+        if done_at is not None and time.monotonic() >= done_at:
+            finish_reboot(broker)
+        return broker
+
+    Broker.update = update
+    Broker.reboot = reboot
+    MQBackend.describe_broker = describe_broker
+
 
 # --------------------------------------------------------------------------------------------
 
@@ -374,6 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     iam_propagation_seconds()  # fail fast on a bad setting
+    mq_reboot_seconds()
     apply_all()
 
     from werkzeug.serving import make_server
@@ -390,7 +502,8 @@ def main(argv: list[str] | None = None) -> None:
     def app(environ, start_response):
         if environ.get("PATH_INFO") == "/logmend-emulator/patches":
             body = json.dumps({"patches": PATCHES,
-                               "iam_propagation_seconds": iam_propagation_seconds()})
+                               "iam_propagation_seconds": iam_propagation_seconds(),
+                               "mq_reboot_seconds": mq_reboot_seconds()})
             return Response(body, mimetype="application/json")(environ, start_response)
         return moto_app(environ, start_response)
 

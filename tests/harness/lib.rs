@@ -31,6 +31,8 @@ pub fn sample_event(rel: &str) -> Value {
 pub struct EmulatorOptions {
     /// Seconds after CreateRole/PutRolePolicy during which CloudTrail refuses the role.
     pub iam_propagation_seconds: f64,
+    /// Seconds an MQ broker stays REBOOT_IN_PROGRESS after RebootBroker.
+    pub mq_reboot_seconds: f64,
 }
 
 pub struct Emulator {
@@ -69,6 +71,7 @@ impl Emulator {
             .current_dir(&dir)
             .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
             .env("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", options.iam_propagation_seconds.to_string())
+            .env("LOGMEND_EMULATOR_MQ_REBOOT_SECONDS", options.mq_reboot_seconds.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -224,7 +227,29 @@ fn call_name(entry: &Value) -> Option<String> {
     if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         return Some(format!("{service}:{action}"));
     }
-    Some(format!("{service}:{} {}", entry["method"].as_str()?, entry["url"].as_str()?))
+    let (method, url) = (entry["method"].as_str()?, entry["url"].as_str()?);
+    Some(match rest_action(&service, method, url) {
+        Some(action) => format!("{service}:{action}"),
+        None => format!("{service}:{method} {url}"),
+    })
+}
+
+/// The action of a REST-protocol request, from its method and path (Amazon MQ's routes).
+fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
+    let path = url.split("://").nth(1).map_or(url, |rest| rest.find('/').map_or("", |i| &rest[i..]));
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (service, method, segments.as_slice()) {
+        ("mq", "GET", ["v1", "brokers"]) => Some("ListBrokers"),
+        ("mq", "POST", ["v1", "brokers"]) => Some("CreateBroker"),
+        ("mq", "GET", ["v1", "brokers", _]) => Some("DescribeBroker"),
+        ("mq", "PUT", ["v1", "brokers", _]) => Some("UpdateBroker"),
+        ("mq", "DELETE", ["v1", "brokers", _]) => Some("DeleteBroker"),
+        ("mq", "POST", ["v1", "brokers", _, "reboot"]) => Some("RebootBroker"),
+        ("mq", "GET", ["v1", "tags", ..]) => Some("ListTags"),
+        ("mq", "POST", ["v1", "tags", ..]) => Some("CreateTags"),
+        _ => None,
+    }
 }
 
 /// Wait until `f` is true or the time is up; for the emulator's own clock, not for logmend.
@@ -275,4 +300,64 @@ where
         Ok(_) => "<succeeded>".into(),
         Err(e) => logmend::aws::AwsError::from_sdk("test", "", e).code_or_kind(),
     }
+}
+
+/// A running single-instance broker with the given log flags; its id. The user's password is
+/// `BROKER_PASSWORD`, which the secrets tests look for in logmend's output.
+pub async fn create_broker(clients: &AwsClients, name: &str, engine: &str, general: bool, audit: bool) -> String {
+    use aws_sdk_mq::types::{DeploymentMode, EngineType, Logs, User};
+    let mut logs = Logs::builder().general(general);
+    if engine == "ACTIVEMQ" {
+        logs = logs.audit(audit);
+    }
+    let out = clients
+        .mq
+        .create_broker()
+        .broker_name(name)
+        .engine_type(EngineType::from(engine))
+        .engine_version(if engine == "ACTIVEMQ" { "5.18" } else { "3.13" })
+        .host_instance_type("mq.m5.large")
+        .deployment_mode(DeploymentMode::SingleInstance)
+        .publicly_accessible(false)
+        .auto_minor_version_upgrade(true)
+        .logs(logs.build())
+        .users(User::builder().username("admin").password(BROKER_PASSWORD).build())
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create broker {name}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+        });
+    out.broker_id().expect("broker id").to_owned()
+}
+
+pub const BROKER_PASSWORD: &str = "Sup3r-Secret-Broker-Passw0rd";
+
+/// A sample event from `events/` with the broker id the emulator gave (moto's ids are random).
+pub fn broker_event(rel: &str, broker_id: &str) -> Value {
+    let mut event = sample_event(rel);
+    let detail = &mut event["detail"];
+    if detail["responseElements"]["brokerId"].is_string() {
+        detail["responseElements"]["brokerId"] = broker_id.into();
+        detail["responseElements"]["brokerArn"] = format!("arn:aws:mq:us-east-1:{ACCOUNT}:broker:{broker_id}").into();
+    }
+    if detail["requestParameters"]["broker-id"].is_string() {
+        detail["requestParameters"]["broker-id"] = broker_id.into();
+    }
+    event
+}
+
+/// Clients pointed at a closed port, with no retries: the base for `aws-smithy-mocks` tests,
+/// which replace the clients they mock (`AwsClients { mq: …, ..offline_clients() }`), so an
+/// unexpected call fails at once instead of reaching anything.
+pub fn offline_clients() -> AwsClients {
+    let conf = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+            aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "logmend-tests"),
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    AwsClients::new(&conf)
 }

@@ -1,6 +1,6 @@
 //! The `logmend` binary: output, exit statuses, and the policy it prints.
 
-use logmend_integration::{Emulator, create_trail, repo_root};
+use logmend_integration::{BROKER_PASSWORD, Emulator, broker_event, create_broker, create_trail, repo_root};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -79,3 +79,31 @@ async fn handle_runs_one_event_in_its_region() {
 }
 
 //END
+
+#[tokio::test]
+async fn broker_passwords_reach_no_output_line_even_at_trace_level() {
+    let emulator = Emulator::start();
+    let id = create_broker(&emulator.clients("us-east-1"), "orders", "ACTIVEMQ", false, false).await;
+    let sample = broker_event("mq/create-broker-activemq.json", &id);
+    let unmasked = sample["detail"]["requestParameters"]["users"][0]["password"].as_str().unwrap().to_owned();
+    let mut ours = sample.clone();
+    ours["detail"]["requestParameters"]["users"][0]["password"] = BROKER_PASSWORD.into();
+    let dir = std::env::temp_dir().join(format!("logmend-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (event, secret) in [(&sample, unmasked.as_str()), (&ours, BROKER_PASSWORD)] {
+        let path = dir.join("event.json");
+        std::fs::write(&path, serde_json::to_vec(event).unwrap()).unwrap();
+        for fix in [false, true] {
+            let mut args = vec!["handle", path.to_str().unwrap()];
+            if fix {
+                args.push("--fix");
+            }
+            let out = run(Some(&emulator), &args, &[("RUST_LOG", "trace")]);
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(all.contains("mq-broker-logs"), "the event was evaluated: {all}");
+            assert!(!all.contains(secret), "the password leaked (fix={fix})");
+            assert!(all.lines().count() > 3, "trace logging was on");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -256,7 +256,7 @@ async fn a_foreign_role_with_logmends_name_is_not_touched() {
 #[tokio::test]
 async fn iam_propagation_delay_is_waited_out_end_to_end() {
     // GIVEN an emulator where a new role is refused by CloudTrail for 3 s, as IAM does
-    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 3.0 });
+    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 3.0, ..Default::default() });
     create_trail(&emulator, &emulator.clients("us-east-1"), TRAIL, true).await;
     let app = app(&emulator, Mode::Remediate);
     emulator.recorder_reset();
@@ -269,7 +269,7 @@ async fn iam_propagation_delay_is_waited_out_end_to_end() {
 
 #[tokio::test]
 async fn iam_propagation_that_outlasts_the_timeout_fails_for_a_retry() {
-    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 60.0 });
+    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 60.0, ..Default::default() });
     create_trail(&emulator, &emulator.clients("us-east-1"), TRAIL, true).await;
     let mut cfg = config(Mode::Remediate);
     cfg.iam_propagation_timeout = Duration::from_secs(1);

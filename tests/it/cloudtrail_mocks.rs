@@ -13,7 +13,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use logmend::Logmend;
 use logmend::aws::AwsClients;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{config, sample_event};
+use logmend_integration::{config, offline_clients, sample_event};
 use std::time::Duration;
 
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit";
@@ -77,6 +77,7 @@ fn clients(update_trail: &Rule) -> AwsClients {
         cloudtrail: mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&get_trail, &list_tags, update_trail]),
         logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&describe_groups, &create_group, &retention]),
         iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get_role, &create_role, &put_policy]),
+        ..offline_clients()
     }
 }
 

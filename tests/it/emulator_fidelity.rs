@@ -2,18 +2,20 @@
 //! same Rust SDK logmend uses. A logmend test that passed only on moto's own behaviour would
 //! prove nothing.
 
-use logmend_integration::{Emulator, EmulatorOptions, code, create_trail};
+use logmend_integration::{Emulator, EmulatorOptions, code, create_broker, create_trail};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 6] = [
+const COVERED: [&str; 8] = [
     "put_retention_policy_rejects_invalid_days",
     "iam_changes_propagate_with_delay",
     "get_trail_finds_multi_region_trails_from_any_region_with_home_region",
     "update_trail_only_in_home_region",
     "create_trail_rejects_existing_name",
     "trail_cloudwatch_logs_arns_are_validated_and_empty_clears",
+    "rabbitmq_brokers_reject_audit_logs",
+    "update_broker_logs_wait_for_reboot",
 ];
 
 #[test]
@@ -144,7 +146,7 @@ async fn trail_cloudwatch_logs_arns_are_validated_and_empty_clears() {
 
 #[tokio::test]
 async fn iam_changes_propagate_with_delay() {
-    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 2.0 });
+    let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 2.0, ..Default::default() });
     let c = emulator.clients("us-east-1");
     let trail = create_trail(&emulator, &c, "trail-two", false).await;
     let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-two:*";
@@ -161,4 +163,39 @@ async fn iam_changes_propagate_with_delay() {
     assert_eq!(code(update().await), "InvalidCloudWatchLogsRoleArnException");
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(code(update().await), "<succeeded>");
+}
+
+#[tokio::test]
+async fn rabbitmq_brokers_reject_audit_logs() {
+    use aws_sdk_mq::types::Logs;
+    let emulator = Emulator::start();
+    let mq = emulator.clients("us-east-1").mq;
+    let id = create_broker(&emulator.clients("us-east-1"), "bus", "RABBITMQ", false, false).await;
+    let audit = Logs::builder().audit(true).build();
+    assert_eq!(code(mq.update_broker().broker_id(&id).logs(audit).send().await), "BadRequestException");
+    let general = Logs::builder().general(true).build();
+    assert_eq!(code(mq.update_broker().broker_id(&id).logs(general).send().await), "<succeeded>");
+}
+
+#[tokio::test]
+async fn update_broker_logs_wait_for_reboot() {
+    use aws_sdk_mq::types::Logs;
+    let emulator = Emulator::start_with(EmulatorOptions { mq_reboot_seconds: 1.0, ..Default::default() });
+    let c = emulator.clients("us-east-1");
+    let id = create_broker(&c, "orders", "ACTIVEMQ", true, false).await;
+    c.mq.update_broker().broker_id(&id).logs(Logs::builder().audit(true).build()).send().await.unwrap();
+    let b = c.mq.describe_broker().broker_id(&id).send().await.unwrap();
+    let logs = b.logs().unwrap();
+    assert_eq!((logs.general(), logs.audit()), (Some(true), Some(false)), "unnamed types unchanged, named ones wait");
+    assert_eq!(logs.pending().and_then(|p| p.audit()), Some(true));
+    assert_eq!(logs.pending().and_then(|p| p.general()), None);
+
+    c.mq.reboot_broker().broker_id(&id).send().await.unwrap();
+    let b = c.mq.describe_broker().broker_id(&id).send().await.unwrap();
+    assert_eq!(b.broker_state().map(|s| s.as_str()), Some("REBOOT_IN_PROGRESS"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let b = c.mq.describe_broker().broker_id(&id).send().await.unwrap();
+    assert_eq!(b.broker_state().map(|s| s.as_str()), Some("RUNNING"));
+    let logs = b.logs().unwrap();
+    assert_eq!((logs.general(), logs.audit(), logs.pending().is_some()), (Some(true), Some(true), false));
 }

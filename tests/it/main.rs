@@ -5,3 +5,5 @@ mod cloudtrail;
 mod cloudtrail_mocks;
 mod emulator_fidelity;
 mod log_retention;
+mod mq;
+mod mq_mocks;

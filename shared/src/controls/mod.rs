@@ -6,6 +6,7 @@
 
 pub mod cloudtrail_cloudwatch_logs;
 pub mod log_group_retention;
+pub mod mq_broker_logs;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::config::Config;
@@ -16,6 +17,7 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ControlId {
+    MqBrokerLogs,
     CloudtrailCloudwatchLogs,
     LogGroupRetention,
 }
@@ -25,6 +27,10 @@ pub enum ControlId {
 macro_rules! with_control {
     ($id:expr, $c:ident => $body:expr) => {
         match $id {
+            $crate::controls::ControlId::MqBrokerLogs => {
+                let $c = &$crate::controls::mq_broker_logs::MqBrokerLogs;
+                $body
+            }
             $crate::controls::ControlId::CloudtrailCloudwatchLogs => {
                 let $c = &$crate::controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs;
                 $body
@@ -39,7 +45,8 @@ macro_rules! with_control {
 pub(crate) use with_control;
 
 impl ControlId {
-    pub const ALL: [ControlId; 2] = [ControlId::CloudtrailCloudwatchLogs, ControlId::LogGroupRetention];
+    pub const ALL: [ControlId; 3] =
+        [ControlId::MqBrokerLogs, ControlId::CloudtrailCloudwatchLogs, ControlId::LogGroupRetention];
 
     pub fn spec(self) -> &'static ControlSpec {
         with_control!(self, c => c.spec())
