@@ -14,6 +14,16 @@ LOG_GROUPS = [
     ("/app/ledger", 3653, {}),
     ("/app/scratch", None, {"logmend:exempt": "true"}),
 ]
+# name, engine, general, audit
+BROKERS = [
+    ("orders", "ACTIVEMQ", False, False),
+    ("events-bus", "RABBITMQ", False, False),
+]
+
+
+def broker_ids() -> dict:
+    mq = boto3.client("mq")
+    return {b["BrokerName"]: b["BrokerId"] for b in mq.list_brokers()["BrokerSummaries"]}
 
 
 def create() -> None:
@@ -29,6 +39,23 @@ def create() -> None:
         if retention:
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
         print(f"  log group {name}: retention {retention or 'never expire'}{' (exempt)' if tags else ''}")
+    mq = boto3.client("mq")
+    for name, engine, general, audit in BROKERS:
+        logs_setting = {"General": general} | ({"Audit": audit} if engine == "ACTIVEMQ" else {})
+        mq.create_broker(
+            BrokerName=name, EngineType=engine, EngineVersion="5.18" if engine == "ACTIVEMQ" else "3.13",
+            HostInstanceType="mq.m5.large", DeploymentMode="SINGLE_INSTANCE", PubliclyAccessible=False,
+            AutoMinorVersionUpgrade=True, Logs=logs_setting,
+            Users=[{"Username": "admin", "Password": "demo-password-never-printed"}],
+        )
+        print(f"  {engine} broker {name}: logs {logs_setting}")
+
+
+def reboot() -> None:
+    mq = boto3.client("mq")
+    for name, broker_id in broker_ids().items():
+        mq.reboot_broker(BrokerId=broker_id)
+        print(f"  rebooted broker {name} ({broker_id})")
 
 
 def show() -> None:
@@ -49,7 +76,15 @@ def show() -> None:
     for name, _, _ in LOG_GROUPS:
         group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
         print(f"  log group {name}: retention {group.get('retentionInDays', 'never expire')}")
+    mq = boto3.client("mq")
+    for name, broker_id in broker_ids().items():
+        b = mq.describe_broker(BrokerId=broker_id)
+        logs_now = {k: v for k, v in b["Logs"].items() if k in ("General", "Audit")}
+        print(f"  broker {name} ({b['EngineType']}, {b['BrokerState']}): logs {logs_now}, pending {b['Logs'].get('Pending', {})}")
+    for p in logs.describe_resource_policies()["resourcePolicies"]:
+        stmt = json.loads(p["policyDocument"])["Statement"][0]
+        print(f"  resource policy {p['policyName']}: {stmt['Principal']['Service']} may {', '.join(stmt['Action'])} on {stmt['Resource']}")
 
 
 if __name__ == "__main__":
-    {"create": create, "show": show}[sys.argv[1]]()
+    {"create": create, "show": show, "reboot": reboot}[sys.argv[1]]()
