@@ -166,10 +166,16 @@ impl AwsError {
             AwsErrorKind::Construction => false,
             AwsErrorKind::Service => {
                 matches!(self.status, Some(429) | Some(500..=599))
-                    || self.code.as_deref().is_some_and(is_throttling_code)
+                    || self.code.as_deref().is_some_and(|c| is_throttling_code(c) || is_busy_code(c))
             }
         }
     }
+}
+
+/// The resource is busy with another change (a cluster `modifying`, a concurrent policy
+/// update); the same request succeeds once that change is done.
+fn is_busy_code(code: &str) -> bool {
+    matches!(code, "InvalidDBClusterStateFault" | "InvalidDBInstanceState" | "OperationAbortedException")
 }
 
 fn is_throttling_code(code: &str) -> bool {
@@ -218,6 +224,7 @@ mod tests {
         assert!(service("InternalFailure", 500).is_transient());
         assert!(!service("AccessDenied", 403).is_transient());
         assert!(!service("InvalidParameterException", 400).is_transient());
+        assert!(service("InvalidDBClusterStateFault", 400).is_transient(), "busy, not wrong");
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub fn valid_retention_at_least(minimum: i32) -> Option<i32> {
     VALID_RETENTION_DAYS.iter().copied().find(|&d| d >= minimum)
 }
 
+/// The values Aurora MySQL's `server_audit_events` accepts (Aurora User Guide, "Using
+/// Advanced Auditing with an Amazon Aurora MySQL DB cluster").
+pub const AURORA_AUDIT_EVENTS: [&str; 7] =
+    ["CONNECT", "QUERY", "QUERY_DCL", "QUERY_DDL", "QUERY_DML", "QUERY_DML_NO_SELECT", "TABLE"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MqReboot {
     Never,
@@ -32,6 +37,9 @@ pub struct Config {
     pub controls: Vec<ControlId>,
     pub mq_reboot: MqReboot,
     pub exempt_tag: String,
+    /// What Aurora MySQL's `server_audit_events` is set to when logmend sets it
+    /// (`LOGMEND_AURORA_AUDIT_EVENTS`), comma-separated.
+    pub aurora_audit_events: String,
     /// How long UpdateTrail is retried while a new delivery role propagates through IAM.
     pub iam_propagation_timeout: Duration,
     /// First pause between those retries; it doubles up to 16 s.
@@ -54,6 +62,7 @@ impl Config {
             controls: ControlId::ALL.to_vec(),
             mq_reboot: MqReboot::Never,
             exempt_tag: "logmend:exempt".into(),
+            aurora_audit_events: "CONNECT,QUERY_DCL,QUERY_DDL".into(),
             iam_propagation_timeout: Duration::from_secs(120),
             iam_propagation_first_backoff: Duration::from_secs(1),
         }
@@ -111,6 +120,16 @@ impl Config {
                 problems.push(format!("LOGMEND_EXEMPT_TAG: {v:?} is not a tag key (1 to 128 characters)"));
             } else {
                 config.exempt_tag = v;
+            }
+        }
+        if let Some(v) = var("LOGMEND_AURORA_AUDIT_EVENTS") {
+            let events: Vec<String> = v.split(',').map(|e| e.trim().to_ascii_uppercase()).collect();
+            match events.iter().find(|e| !AURORA_AUDIT_EVENTS.contains(&e.as_str())) {
+                Some(bad) => problems.push(format!(
+                    "LOGMEND_AURORA_AUDIT_EVENTS: {bad:?} is not an Aurora MySQL audit event; valid: {}",
+                    AURORA_AUDIT_EVENTS.join(", ")
+                )),
+                None => config.aurora_audit_events = events.join(","),
             }
         }
         if let Some(v) = var("LOGMEND_IAM_PROPAGATION_TIMEOUT_SECONDS") {
@@ -195,16 +214,26 @@ mod tests {
             ("LOGMEND_CONTROLS", "cloudtrail-cloudwatch-logs,nope"),
             ("LOGMEND_MQ_REBOOT", "sometimes"),
             ("LOGMEND_EXEMPT_TAG", ""),
+            ("LOGMEND_AURORA_AUDIT_EVENTS", "CONNECT,SELECT"),
         ]))
         .unwrap_err();
         let text = err.to_string();
-        for name in
-            ["LOGMEND_MODE", "LOGMEND_RETENTION_DAYS", "LOGMEND_CONTROLS", "LOGMEND_MQ_REBOOT", "LOGMEND_EXEMPT_TAG"]
-        {
+        for name in [
+            "LOGMEND_MODE",
+            "LOGMEND_RETENTION_DAYS",
+            "LOGMEND_CONTROLS",
+            "LOGMEND_MQ_REBOOT",
+            "LOGMEND_EXEMPT_TAG",
+            "LOGMEND_AURORA_AUDIT_EVENTS",
+        ] {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
-        assert!(text.contains("\"nope\" is not a control; valid: ") && text.contains("cloudtrail-cloudwatch-logs"), "{text}");
-        assert_eq!(err.problems.len(), 5);
+        assert!(
+            text.contains("\"nope\" is not a control; valid: ") && text.contains("cloudtrail-cloudwatch-logs"),
+            "{text}"
+        );
+        assert_eq!(err.problems.len(), 6);
+        assert!(text.contains("\"SELECT\" is not an Aurora MySQL audit event"), "{text}");
     }
 
     #[test]

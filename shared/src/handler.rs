@@ -3,8 +3,8 @@
 
 use crate::aws::AwsClients;
 use crate::config::Config;
-use crate::controls::{self, Context, Control, ControlId, Evaluation, Origin};
-use crate::decision::{Decision, Verdict};
+use crate::controls::{self, Context, Control, ControlId, Evaluation, Origin, Outcome};
+use crate::decision::Verdict;
 use crate::event::{ApiCallEvent, EventError};
 use serde_json::Value;
 
@@ -126,18 +126,25 @@ impl Logmend {
                 .ok()
                 .and_then(|t| t.first().map(ToString::to_string))
                 .unwrap_or_else(|| "(not recorded in the failed call)".into());
-            return Ok(vec![skipped(
-                control.spec().id,
-                &cx,
-                resource,
-                format!("the {} call failed with {code}; it changed nothing", event.event_name),
-                &origin,
-            )]);
+            let reason = format!("the {} call failed with {code}; it changed nothing", event.event_name);
+            let skipped = Outcome::of(Verdict::Skipped, reason);
+            return Ok(vec![Evaluation::new(control.spec().id, &cx, &origin, resource, skipped)]);
         }
-        let targets = control.targets_in(event)?;
-        let mut out = Vec::with_capacity(targets.len());
-        for target in &targets {
-            out.push(controls::evaluate(control, &cx, target, &origin).await);
+        let mut out = Vec::new();
+        for named in control.targets_in(event)? {
+            let shown = named.to_string();
+            match control.expand(&cx, named).await {
+                Ok(targets) => {
+                    for target in &targets {
+                        out.push(controls::evaluate(control, &cx, target, &origin).await);
+                    }
+                }
+                Err(e) => {
+                    let failed =
+                        Outcome { verdict: Verdict::Failed, reason: e.to_string(), changes: vec![], error: Some(&e) };
+                    out.push(Evaluation::new(control.spec().id, &cx, &origin, shown, failed));
+                }
+            }
         }
         Ok(out)
     }
@@ -152,24 +159,5 @@ impl Logmend {
         }
         let verdicts: Vec<&str> = evaluations.iter().map(|e| e.decision.verdict.as_str()).collect();
         Ok(serde_json::json!({ "decisions": evaluations.len(), "verdicts": verdicts }))
-    }
-}
-
-fn skipped(control: &'static str, cx: &Context<'_>, resource: String, reason: String, origin: &Origin) -> Evaluation {
-    Evaluation {
-        retry: false,
-        decision: Decision {
-            control,
-            account: controls::account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
-            resource,
-            region: cx.clients.region.clone(),
-            mode: cx.config.mode,
-            verdict: Verdict::Skipped,
-            reason,
-            changes: vec![],
-            error_code: None,
-            event_id: origin.event_id.clone(),
-            event_name: origin.event_name.clone(),
-        },
     }
 }

@@ -1,7 +1,7 @@
 //! The sweep: every resource of every active control in the region, evaluated with the same
 //! code as the events. `logmend scan` and the scheduled function run it.
 
-use crate::controls::{self, Control, ControlId, Evaluation, Origin};
+use crate::controls::{self, Control, ControlId, Evaluation, Origin, Outcome};
 use crate::decision::{Decision, Verdict};
 use crate::handler::{HandlerError, Logmend, retryable_failures};
 use futures::StreamExt;
@@ -97,21 +97,12 @@ impl Logmend {
         let targets = match control.list(&cx).await {
             Ok(t) => t,
             Err(e) => {
-                let d = Decision {
-                    control: control.spec().id,
-                    resource: format!("{} in {}", control.spec().resource_type, self.clients.region),
-                    account: String::new(),
-                    region: self.clients.region.clone(),
-                    mode: self.config.mode,
-                    verdict: Verdict::Failed,
-                    reason: format!("could not list resources: {e}"),
-                    changes: vec![],
-                    error_code: Some(e.code()),
-                    event_id: None,
-                    event_name: None,
-                };
-                on_decision(&d);
-                return vec![Evaluation { decision: d, retry: e.is_transient() }];
+                let resource = format!("{} in {}", control.spec().resource_type, self.clients.region);
+                let reason = format!("could not list resources: {e}");
+                let failed = Outcome { verdict: Verdict::Failed, reason, changes: vec![], error: Some(&e) };
+                let evaluation = Evaluation::new(control.spec().id, &cx, &origin, resource, failed);
+                on_decision(&evaluation.decision);
+                return vec![evaluation];
             }
         };
         let mut stream = futures::stream::iter(targets.iter())

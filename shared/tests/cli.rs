@@ -71,7 +71,7 @@ fn usage_errors_exit_2_and_say_what_was_wrong() {
 
     let unknown = run(&["scan", "--control", "s3-logging"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("valid: mq-broker-logs, cloudtrail-cloudwatch-logs"));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("valid: mq-broker-logs, rds-cluster-audit-logs"));
 
     let not_json = run(&["handle", "Cargo.toml"], &[]);
     assert_eq!(not_json.status.code(), Some(2));

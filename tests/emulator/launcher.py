@@ -470,6 +470,185 @@ def update_broker_logs_wait_for_reboot():
 
 # --------------------------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------------------------
+# RDS and Aurora
+# --------------------------------------------------------------------------------------------
+
+
+def aurora_parameter_group_family(engine: str, engine_version: str | None) -> str | None:
+    """The DB cluster parameter group family of an Aurora engine version, as AWS names it
+    (aurora-mysql 8.0.mysql_aurora.3.x -> aurora-mysql8.0; aurora-postgresql 16.4 ->
+    aurora-postgresql16)."""
+    version = engine_version or {"aurora-mysql": "8.0.mysql_aurora.3.05.2", "aurora-postgresql": "16.4"}.get(engine, "")
+    if engine == "aurora-mysql":
+        return "aurora-mysql" + ".".join(version.split(".")[:2])
+    if engine == "aurora-postgresql":
+        major = version.split(".")[0]
+        return "aurora-postgresql" + (version[:3] if major == "9" else major)
+    return None
+
+
+# Engine defaults of the parameters logmend reads (Aurora User Guide, "Aurora MySQL parameters";
+# server_audit_logging is OFF and server_audit_events empty unless set).
+AURORA_DEFAULT_PARAMETERS = {
+    "aurora-mysql": [
+        {"ParameterName": "server_audit_logging", "ParameterValue": "0", "Source": "engine-default",
+         "ApplyType": "dynamic", "DataType": "boolean", "IsModifiable": True},
+        {"ParameterName": "server_audit_events", "ParameterValue": "", "Source": "engine-default",
+         "ApplyType": "dynamic", "DataType": "list", "IsModifiable": True},
+    ],
+}
+
+
+def _ensure_default_cluster_parameter_group(backend, family: str):
+    from moto.rds.models import DBClusterParameterGroup
+
+    name = f"default.{family}"
+    if name not in backend.db_cluster_parameter_groups:
+        group = DBClusterParameterGroup(
+            backend=backend, db_cluster_parameter_group_name=name,
+            description=f"Default cluster parameter group for {family}", db_parameter_group_family=family,
+        )
+        for p in AURORA_DEFAULT_PARAMETERS.get(family.rstrip("0123456789."), []):
+            group.parameters[p["ParameterName"]] = {k: v for k, v in p.items() if k != "ParameterName"}
+        backend.db_cluster_parameter_groups[name] = group
+    return name
+
+
+@patch
+def default_cluster_parameter_groups_exist_and_refuse_changes():
+    """AWS: a cluster created without a DB cluster parameter group uses its family's default group,
+    `default.aurora-mysql8.0`, `default.aurora-postgresql16`, …, which DescribeDBClusterParameterGroups
+    lists and DescribeDBClusterParameters reads (server_audit_logging=0); "You can't modify the
+    parameter settings of a default parameter group" (Aurora User Guide, "Parameter groups for
+    Amazon Aurora"): ModifyDBClusterParameterGroup on it fails with InvalidParameterValue.
+    moto names the group `default.aurora8.0` and cannot describe it."""
+    from moto.rds.exceptions import InvalidParameterValue
+    from moto.rds.models import DBCluster, RDSBackend
+
+    original_init = DBCluster.__init__
+
+    def init(self, backend, *args, **kwargs):
+        original_init(self, backend, *args, **kwargs)
+        family = aurora_parameter_group_family(self.engine, getattr(self, "engine_version", None))
+        if family and not kwargs.get("db_cluster_parameter_group_name"):
+            self.parameter_group = _ensure_default_cluster_parameter_group(backend, family)
+
+    modify = RDSBackend.modify_db_cluster_parameter_group
+
+    def modify_db_cluster_parameter_group(self, db_cluster_parameter_group_name, *args, **kwargs):
+        if db_cluster_parameter_group_name.startswith("default."):
+            raise InvalidParameterValue("Cannot modify a default parameter group.")
+        return modify(self, db_cluster_parameter_group_name, *args, **kwargs)
+
+    DBCluster.__init__ = init
+    RDSBackend.modify_db_cluster_parameter_group = modify_db_cluster_parameter_group
+
+
+def _log_types_config(kwargs: dict) -> dict:
+    for key in ("cloudwatch_logs_export_configuration", "CloudwatchLogsExportConfiguration"):
+        if kwargs.get(key):
+            return kwargs.pop(key)
+    return {}
+
+
+@patch
+def modify_db_cluster_exports_log_types_and_knows_missing_clusters():
+    """AWS: ModifyDBCluster with CloudwatchLogsExportConfiguration enables (EnableLogTypes) and
+    disables (DisableLogTypes) log exports and keeps the others; the change applies at once
+    (RDS API Reference, ModifyDBCluster, CloudwatchLogsExportConfiguration and ApplyImmediately).
+    A cluster that does not exist: DBClusterNotFoundFault. Attaching another DB cluster parameter
+    group leaves each member instance `pending-reboot` until it reboots (Aurora User Guide,
+    "Associating a DB cluster parameter group"). moto ignores the export configuration, answers
+    a missing cluster with HTTP 500, and keeps members in-sync."""
+    from moto.rds.exceptions import DBClusterNotFoundError
+    from moto.rds.models import DBCluster, RDSBackend
+
+    modify = RDSBackend.modify_db_cluster
+
+    def modify_db_cluster(self, kwargs):
+        cluster_id = kwargs["db_cluster_identifier"]
+        if cluster_id not in self.clusters:
+            raise DBClusterNotFoundError(cluster_id)
+        cluster = self.clusters[cluster_id]
+        exports = _log_types_config(kwargs)
+        old_group = cluster.parameter_group
+        result = modify(self, kwargs)
+        cluster = self.clusters[kwargs.get("new_db_cluster_identifier") or cluster_id]
+        for t in exports.get("DisableLogTypes") or []:
+            if t in cluster.enabled_cloudwatch_logs_exports:
+                cluster.enabled_cloudwatch_logs_exports.remove(t)
+        for t in exports.get("EnableLogTypes") or []:
+            if t not in cluster.enabled_cloudwatch_logs_exports:
+                cluster.enabled_cloudwatch_logs_exports.append(t)
+        if cluster.parameter_group != old_group:
+            cluster._pending_reboot = {m.db_instance_identifier for m in cluster.members}
+        result.enabled_cloudwatch_logs_exports = list(cluster.enabled_cloudwatch_logs_exports)
+        return result
+
+    def db_cluster_members(self):
+        pending = getattr(self, "_pending_reboot", set())
+        return [
+            {
+                "DBInstanceIdentifier": m.db_instance_identifier,
+                "IsClusterWriter": m.is_cluster_writer,
+                "DBClusterParameterGroupStatus": "pending-reboot" if m.db_instance_identifier in pending else "in-sync",
+                "PromotionTier": m.promotion_tier,
+            }
+            for m in self.members
+        ]
+
+    reboot = RDSBackend.reboot_db_instance
+
+    def reboot_db_instance(self, db_instance_identifier):
+        for cluster in self.clusters.values():
+            getattr(cluster, "_pending_reboot", set()).discard(db_instance_identifier)
+        return reboot(self, db_instance_identifier)
+
+    RDSBackend.modify_db_cluster = modify_db_cluster
+    RDSBackend.reboot_db_instance = reboot_db_instance
+    DBCluster.db_cluster_members = property(db_cluster_members)
+
+
+# ExportableLogTypes by engine (RDS User Guide, "Publishing database logs to Amazon CloudWatch
+# Logs", per engine; SQL Server Express has no SQL Server Agent, so no `agent` log).
+EXPORTABLE_LOG_TYPES = {
+    "mysql": ["audit", "error", "general", "slowquery", "iam-db-auth-error"],
+    "mariadb": ["audit", "error", "general", "slowquery", "iam-db-auth-error"],
+    "postgres": ["postgresql", "upgrade", "iam-db-auth-error"],
+    "oracle-ee": ["alert", "audit", "listener", "trace", "oemagent"],
+    "oracle-se2": ["alert", "audit", "listener", "trace", "oemagent"],
+    "sqlserver-ee": ["agent", "error"],
+    "sqlserver-se": ["agent", "error"],
+    "sqlserver-web": ["agent", "error"],
+    "sqlserver-ex": ["error"],
+    "aurora-mysql": ["audit", "error", "general", "slowquery", "iam-db-auth-error", "instance"],
+    "aurora-postgresql": ["postgresql", "instance", "iam-db-auth-error"],
+}
+
+
+@patch
+def describe_db_engine_versions_lists_exportable_log_types():
+    """AWS: DescribeDBEngineVersions returns, per engine version, ExportableLogTypes: the log types
+    it can publish to CloudWatch Logs (RDS API Reference, DBEngineVersion). SQL Server Express,
+    for one, offers `error` but not `agent`. moto does not implement the action."""
+    from moto.rds.responses import RDSResponse
+    from moto.core.responses import ActionResult
+
+    def describe_db_engine_versions(self):
+        engine = self._get_param("Engine")
+        version = self._get_param("EngineVersion") or "default"
+        engines = [engine] if engine else sorted(EXPORTABLE_LOG_TYPES)
+        found = [
+            {"Engine": e, "EngineVersion": version, "DBParameterGroupFamily": e,
+             "ExportableLogTypes": EXPORTABLE_LOG_TYPES[e], "SupportsLogExportsToCloudwatchLogs": True}
+            for e in engines if e in EXPORTABLE_LOG_TYPES
+        ]
+        return ActionResult({"DBEngineVersions": found})
+
+    RDSResponse.describe_db_engine_versions = describe_db_engine_versions
+
+
 
 def apply_all() -> None:
     for name in list(PATCHES):

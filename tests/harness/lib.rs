@@ -361,3 +361,98 @@ pub fn offline_clients() -> AwsClients {
         .build();
     AwsClients::new(&conf)
 }
+
+pub const DB_PASSWORD: &str = "Sup3r-Secret-Database-Passw0rd";
+
+/// An Aurora cluster (on its family's default parameter group unless `group` names one), with
+/// one member instance `<id>-1` when `with_instance`.
+pub async fn create_aurora_cluster(
+    clients: &AwsClients,
+    id: &str,
+    engine: &str,
+    group: Option<&str>,
+    exports: &[&str],
+    with_instance: bool,
+) {
+    let version = if engine == "aurora-mysql" { "8.0.mysql_aurora.3.05.2" } else { "16.4" };
+    let mut create = clients
+        .rds
+        .create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine(engine)
+        .engine_version(version)
+        .master_username("admin")
+        .master_user_password(DB_PASSWORD)
+        .set_db_cluster_parameter_group_name(group.map(str::to_owned));
+    for e in exports {
+        create = create.enable_cloudwatch_logs_exports(*e);
+    }
+    create.send().await.unwrap_or_else(|e| {
+        panic!("create cluster {id}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+    });
+    if with_instance {
+        clients
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(format!("{id}-1"))
+            .db_cluster_identifier(id)
+            .engine(engine)
+            .db_instance_class("db.r6g.large")
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!("create instance {id}-1: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+            });
+    }
+}
+
+/// A custom cluster parameter group of the aurora-mysql8.0 family with the given parameters.
+pub async fn create_cluster_parameter_group(clients: &AwsClients, name: &str, parameters: &[(&str, &str)]) {
+    clients
+        .rds
+        .create_db_cluster_parameter_group()
+        .db_cluster_parameter_group_name(name)
+        .db_parameter_group_family("aurora-mysql8.0")
+        .description("the application's own")
+        .send()
+        .await
+        .unwrap();
+    if parameters.is_empty() {
+        return;
+    }
+    let params = parameters.iter().map(|(k, v)| {
+        aws_sdk_rds::types::Parameter::builder()
+            .parameter_name(*k)
+            .parameter_value(*v)
+            .apply_method(aws_sdk_rds::types::ApplyMethod::Immediate)
+            .build()
+    });
+    clients
+        .rds
+        .modify_db_cluster_parameter_group()
+        .db_cluster_parameter_group_name(name)
+        .set_parameters(Some(params.collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A stand-alone RDS instance.
+pub async fn create_db_instance(clients: &AwsClients, id: &str, engine: &str, version: &str, exports: &[&str]) {
+    let mut create = clients
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine(engine)
+        .engine_version(version)
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password(DB_PASSWORD);
+    for e in exports {
+        create = create.enable_cloudwatch_logs_exports(*e);
+    }
+    create.send().await.unwrap_or_else(|e| {
+        panic!("create instance {id}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+    });
+}

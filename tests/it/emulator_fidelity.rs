@@ -2,12 +2,12 @@
 //! same Rust SDK logmend uses. A logmend test that passed only on moto's own behaviour would
 //! prove nothing.
 
-use logmend_integration::{Emulator, EmulatorOptions, code, create_broker, create_trail};
+use logmend_integration::{Emulator, EmulatorOptions, code, create_aurora_cluster, create_broker, create_trail};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 8] = [
+const COVERED: [&str; 11] = [
     "put_retention_policy_rejects_invalid_days",
     "iam_changes_propagate_with_delay",
     "get_trail_finds_multi_region_trails_from_any_region_with_home_region",
@@ -16,6 +16,9 @@ const COVERED: [&str; 8] = [
     "trail_cloudwatch_logs_arns_are_validated_and_empty_clears",
     "rabbitmq_brokers_reject_audit_logs",
     "update_broker_logs_wait_for_reboot",
+    "default_cluster_parameter_groups_exist_and_refuse_changes",
+    "modify_db_cluster_exports_log_types_and_knows_missing_clusters",
+    "describe_db_engine_versions_lists_exportable_log_types",
 ];
 
 #[test]
@@ -198,4 +201,94 @@ async fn update_broker_logs_wait_for_reboot() {
     assert_eq!(b.broker_state().map(|s| s.as_str()), Some("RUNNING"));
     let logs = b.logs().unwrap();
     assert_eq!((logs.general(), logs.audit(), logs.pending().is_some()), (Some(true), Some(true), false));
+}
+
+#[tokio::test]
+async fn default_cluster_parameter_groups_exist_and_refuse_changes() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_aurora_cluster(&c, "orders", "aurora-mysql", None, &[], false).await;
+    create_aurora_cluster(&c, "ledger", "aurora-postgresql", None, &[], false).await;
+    let clusters = c.rds.describe_db_clusters().send().await.unwrap();
+    let groups: Vec<&str> = clusters.db_clusters().iter().filter_map(|c| c.db_cluster_parameter_group()).collect();
+    assert_eq!(groups, ["default.aurora-mysql8.0", "default.aurora-postgresql16"]);
+    let g =
+        c.rds.describe_db_cluster_parameter_groups().db_cluster_parameter_group_name(groups[0]).send().await.unwrap();
+    assert_eq!(g.db_cluster_parameter_groups()[0].db_parameter_group_family(), Some("aurora-mysql8.0"));
+    let p = c.rds.describe_db_cluster_parameters().db_cluster_parameter_group_name(groups[0]).send().await.unwrap();
+    let logging = p.parameters().iter().find(|p| p.parameter_name() == Some("server_audit_logging")).unwrap();
+    assert_eq!(logging.parameter_value(), Some("0"));
+    let set = aws_sdk_rds::types::Parameter::builder()
+        .parameter_name("server_audit_logging")
+        .parameter_value("1")
+        .apply_method(aws_sdk_rds::types::ApplyMethod::Immediate)
+        .build();
+    let modify = c.rds.modify_db_cluster_parameter_group().db_cluster_parameter_group_name(groups[0]).parameters(set);
+    assert_eq!(code(modify.send().await), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn modify_db_cluster_exports_log_types_and_knows_missing_clusters() {
+    use aws_sdk_rds::types::CloudwatchLogsExportConfiguration as Exports;
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_aurora_cluster(&c, "orders", "aurora-mysql", None, &["error"], true).await;
+    let enable = Exports::builder().enable_log_types("audit").build();
+    c.rds
+        .modify_db_cluster()
+        .db_cluster_identifier("orders")
+        .cloudwatch_logs_export_configuration(enable)
+        .send()
+        .await
+        .unwrap();
+    let got = c.rds.describe_db_clusters().db_cluster_identifier("orders").send().await.unwrap();
+    assert_eq!(got.db_clusters()[0].enabled_cloudwatch_logs_exports(), ["error", "audit"]);
+    let disable = Exports::builder().disable_log_types("error").build();
+    c.rds
+        .modify_db_cluster()
+        .db_cluster_identifier("orders")
+        .cloudwatch_logs_export_configuration(disable)
+        .send()
+        .await
+        .unwrap();
+    let got = c.rds.describe_db_clusters().db_cluster_identifier("orders").send().await.unwrap();
+    assert_eq!(got.db_clusters()[0].enabled_cloudwatch_logs_exports(), ["audit"]);
+
+    c.rds
+        .create_db_cluster_parameter_group()
+        .db_cluster_parameter_group_name("custom")
+        .db_parameter_group_family("aurora-mysql8.0")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .modify_db_cluster()
+        .db_cluster_identifier("orders")
+        .db_cluster_parameter_group_name("custom")
+        .send()
+        .await
+        .unwrap();
+    let status = |out: &aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput| {
+        out.db_clusters()[0].db_cluster_members()[0].db_cluster_parameter_group_status().map(str::to_owned)
+    };
+    let got = c.rds.describe_db_clusters().db_cluster_identifier("orders").send().await.unwrap();
+    assert_eq!(status(&got).as_deref(), Some("pending-reboot"));
+    c.rds.reboot_db_instance().db_instance_identifier("orders-1").send().await.unwrap();
+    let got = c.rds.describe_db_clusters().db_cluster_identifier("orders").send().await.unwrap();
+    assert_eq!(status(&got).as_deref(), Some("in-sync"));
+
+    let missing = c.rds.modify_db_cluster().db_cluster_identifier("nope").deletion_protection(true).send().await;
+    assert_eq!(code(missing), "DBClusterNotFoundFault");
+}
+
+#[tokio::test]
+async fn describe_db_engine_versions_lists_exportable_log_types() {
+    let emulator = Emulator::start();
+    let rds = emulator.clients("us-east-1").rds;
+    let express =
+        rds.describe_db_engine_versions().engine("sqlserver-ex").engine_version("15.00").send().await.unwrap();
+    assert_eq!(express.db_engine_versions()[0].exportable_log_types(), ["error"]);
+    let mysql = rds.describe_db_engine_versions().engine("mysql").send().await.unwrap();
+    assert!(mysql.db_engine_versions()[0].exportable_log_types().contains(&"audit".to_owned()));
 }

@@ -7,3 +7,5 @@ mod emulator_fidelity;
 mod log_retention;
 mod mq;
 mod mq_mocks;
+mod rds;
+mod rds_mocks;

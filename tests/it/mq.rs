@@ -205,7 +205,8 @@ async fn a_create_broker_password_appears_nowhere_in_the_output() {
     event["detail"]["requestParameters"]["users"][0]["password"] = BROKER_PASSWORD.into();
     for mode in [Mode::Audit, Mode::Remediate] {
         let out = app(&emulator, config(mode)).handle_event(&event).await.unwrap();
-        let printed = format!("{out:?} {}", serde_json::to_string(&out.iter().map(|e| &e.decision).collect::<Vec<_>>()).unwrap());
+        let printed =
+            format!("{out:?} {}", serde_json::to_string(&out.iter().map(|e| &e.decision).collect::<Vec<_>>()).unwrap());
         assert!(!printed.contains(BROKER_PASSWORD) && !printed.contains("Passw0rd"), "{printed}");
         assert!(!printed.contains("admin"), "user names stay out too: {printed}");
     }

@@ -94,9 +94,8 @@ async fn mocked_pending_logs_are_pending_and_never_updated_again() {
                 .build(),
         )
     });
-    let update = mock!(aws_sdk_mq::Client::update_broker).then_output(|| {
-        aws_sdk_mq::operation::update_broker::UpdateBrokerOutput::builder().build()
-    });
+    let update = mock!(aws_sdk_mq::Client::update_broker)
+        .then_output(|| aws_sdk_mq::operation::update_broker::UpdateBrokerOutput::builder().build());
     let (d, _) = decide(clients(&describe, &[&update]), "mq/update-broker.json").await;
     assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
     assert_eq!(d.reason, "audit logs enabled; the change applies at the next reboot or maintenance window");

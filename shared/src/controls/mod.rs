@@ -7,6 +7,9 @@
 pub mod cloudtrail_cloudwatch_logs;
 pub mod log_group_retention;
 pub mod mq_broker_logs;
+pub(crate) mod rds;
+pub mod rds_cluster_audit_logs;
+pub mod rds_instance_log_exports;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::config::Config;
@@ -18,6 +21,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ControlId {
     MqBrokerLogs,
+    RdsClusterAuditLogs,
+    RdsInstanceLogExports,
     CloudtrailCloudwatchLogs,
     LogGroupRetention,
 }
@@ -29,6 +34,14 @@ macro_rules! with_control {
         match $id {
             $crate::controls::ControlId::MqBrokerLogs => {
                 let $c = &$crate::controls::mq_broker_logs::MqBrokerLogs;
+                $body
+            }
+            $crate::controls::ControlId::RdsClusterAuditLogs => {
+                let $c = &$crate::controls::rds_cluster_audit_logs::RdsClusterAuditLogs;
+                $body
+            }
+            $crate::controls::ControlId::RdsInstanceLogExports => {
+                let $c = &$crate::controls::rds_instance_log_exports::RdsInstanceLogExports;
                 $body
             }
             $crate::controls::ControlId::CloudtrailCloudwatchLogs => {
@@ -45,8 +58,13 @@ macro_rules! with_control {
 pub(crate) use with_control;
 
 impl ControlId {
-    pub const ALL: [ControlId; 3] =
-        [ControlId::MqBrokerLogs, ControlId::CloudtrailCloudwatchLogs, ControlId::LogGroupRetention];
+    pub const ALL: [ControlId; 5] = [
+        ControlId::MqBrokerLogs,
+        ControlId::RdsClusterAuditLogs,
+        ControlId::RdsInstanceLogExports,
+        ControlId::CloudtrailCloudwatchLogs,
+        ControlId::LogGroupRetention,
+    ];
 
     pub fn spec(self) -> &'static ControlSpec {
         with_control!(self, c => c.spec())
@@ -212,6 +230,16 @@ pub trait Control: Sync {
     /// malformed for it: the error names the field.
     fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<Self::Target>, crate::event::EventError>;
 
+    /// The resources a target stands for, when an event names them only indirectly (a
+    /// parameter group: every cluster that uses it). Most targets stand for themselves.
+    fn expand(
+        &self,
+        _cx: &Context<'_>,
+        target: Self::Target,
+    ) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send {
+        std::future::ready(Ok(vec![target]))
+    }
+
     /// Every resource of the kind in the clients' region (for the sweep).
     fn list(&self, cx: &Context<'_>) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send;
 
@@ -262,29 +290,56 @@ pub struct Evaluation {
     pub retry: bool,
 }
 
+/// How an evaluation ended, before it is stamped with where and when it happened.
+pub(crate) struct Outcome<'e> {
+    pub verdict: Verdict,
+    pub reason: String,
+    pub changes: Vec<Change>,
+    pub error: Option<&'e ControlError>,
+}
+
+impl Outcome<'_> {
+    pub fn of(verdict: Verdict, reason: String) -> Self {
+        Outcome { verdict, reason, changes: vec![], error: None }
+    }
+}
+
+impl Evaluation {
+    /// The one constructor of a decision, for `evaluate`, the handler's skips and the sweep's
+    /// listing failures alike. A transient error marks the event for another try.
+    pub(crate) fn new(
+        control: &'static str,
+        cx: &Context<'_>,
+        origin: &Origin,
+        resource: String,
+        o: Outcome<'_>,
+    ) -> Self {
+        Evaluation {
+            retry: o.error.is_some_and(ControlError::is_transient),
+            decision: Decision {
+                control,
+                account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
+                resource,
+                region: cx.clients.region.clone(),
+                mode: cx.config.mode,
+                verdict: o.verdict,
+                reason: o.reason,
+                changes: o.changes,
+                error_code: o.error.map(ControlError::code),
+                event_id: origin.event_id.clone(),
+                event_name: origin.event_name.clone(),
+            },
+        }
+    }
+}
+
 /// check → plan → (remediate: apply). The one place where a decision is made, for events,
 /// the CLI and the sweep alike.
 pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Target, origin: &Origin) -> Evaluation {
-    let spec = control.spec();
-    let mode = cx.config.mode;
+    let id = control.spec().id;
     let decide =
         |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {
-            Evaluation {
-                retry: error.is_some_and(ControlError::is_transient),
-                decision: Decision {
-                    control: spec.id,
-                    account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
-                    resource,
-                    region: cx.clients.region.clone(),
-                    mode,
-                    verdict,
-                    reason,
-                    changes,
-                    error_code: error.map(ControlError::code),
-                    event_id: origin.event_id.clone(),
-                    event_name: origin.event_name.clone(),
-                },
-            }
+            Evaluation::new(id, cx, origin, resource, Outcome { verdict, reason, changes, error })
         };
 
     let checked = match control.check(cx, target).await {
@@ -301,7 +356,7 @@ pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Tar
     };
     let plan = control.plan(cx.config, &finding);
     let changes: Vec<Change> = plan.iter().map(|s| control.describe(s)).collect();
-    if mode == Mode::Audit {
+    if cx.config.mode == Mode::Audit {
         return decide(resource, Verdict::Noncompliant, reason, changes, None);
     }
     match control.apply(cx, &finding, &plan).await {

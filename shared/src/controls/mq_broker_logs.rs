@@ -407,7 +407,9 @@ impl Control for MqBrokerLogs {
                 LogType::General => {
                     LogFlag { on: logs.and_then(|l| l.general()), pending: pending.and_then(|p| p.general()) }
                 }
-                LogType::Audit => LogFlag { on: logs.and_then(|l| l.audit()), pending: pending.and_then(|p| p.audit()) },
+                LogType::Audit => {
+                    LogFlag { on: logs.and_then(|l| l.audit()), pending: pending.and_then(|p| p.audit()) }
+                }
             }
         };
         let assessment = assess_logs(wanted, flag);
@@ -507,7 +509,10 @@ impl Control for MqBrokerLogs {
             )));
         }
         if rebooted {
-            return Ok(Applied::Fixed(format!("{} logs enabled; broker rebooting to apply them", list_names(&switched))));
+            return Ok(Applied::Fixed(format!(
+                "{} logs enabled; broker rebooting to apply them",
+                list_names(&switched)
+            )));
         }
         Ok(Applied::Pending(format!(
             "{} logs enabled; applies at the next reboot or maintenance window (LOGMEND_MQ_REBOOT=never)",
@@ -545,14 +550,14 @@ async fn apply_step(cx: &Context<'_>, step: &MqStep) -> Result<(), ControlError>
                 .map(|_| ())
                 .map_err(|e| AwsError::from_sdk("mq:UpdateBroker", broker_id, e).into())
         }
-        MqStep::RebootBroker { broker_id } => c
-            .mq
-            .reboot_broker()
-            .broker_id(broker_id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("mq:RebootBroker", broker_id, e).into()),
+        MqStep::RebootBroker { broker_id } => {
+            c.mq.reboot_broker()
+                .broker_id(broker_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("mq:RebootBroker", broker_id, e).into())
+        }
     }
 }
 
@@ -696,7 +701,8 @@ mod tests {
         let reboot = ev(json!({"eventSource":"amazonmq.amazonaws.com","eventName":"RebootBroker",
             "requestParameters":{"broker-id":"b-3"},"responseElements":null}));
         assert_eq!(MqBrokerLogs.targets_in(&reboot).unwrap(), vec![BrokerRef("b-3".into())]);
-        let none = ev(json!({"eventSource":"amazonmq.amazonaws.com","eventName":"RebootBroker","requestParameters":{}}));
+        let none =
+            ev(json!({"eventSource":"amazonmq.amazonaws.com","eventName":"RebootBroker","requestParameters":{}}));
         assert_eq!(
             MqBrokerLogs.targets_in(&none).unwrap_err().to_string(),
             "event field `detail.requestParameters.broker-id` is missing"
