@@ -25,7 +25,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECR
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 echo "listening on $AWS_ENDPOINT_URL"
 
-step "creating resources: trails without CloudWatch Logs delivery, log groups with short or no retention, MQ brokers with logs off"
+step "creating resources: trails without CloudWatch Logs delivery, log groups with short or no retention, MQ brokers with logs off, Aurora clusters and RDS instances without log exports"
 "$python" "$root/scripts/demo_resources.py" create
 
 step "the controls"
@@ -47,10 +47,10 @@ show "logmend scan --format table"
 "$logmend" scan --format table
 echo "exit status: 0"
 
-step "what the resources look like now (broker logs wait for a reboot: pending)"
+step "what the resources look like now (broker logs and the Aurora MySQL parameter group wait for a reboot: pending)"
 "$python" "$root/scripts/demo_resources.py" show
 
 step "the maintenance window comes (here: a reboot): the pending logs apply and a scan finds them on"
 "$python" "$root/scripts/demo_resources.py" reboot
-show "logmend scan --control mq-broker-logs --format table"
-"$logmend" scan --control mq-broker-logs --format table
+show "logmend scan --control mq-broker-logs --control rds-cluster-audit-logs --format table"
+"$logmend" scan --control mq-broker-logs --control rds-cluster-audit-logs --format table

@@ -20,6 +20,10 @@ BROKERS = [
     ("events-bus", "RABBITMQ", False, False),
 ]
 
+# id, engine, version (Aurora clusters on their default parameter group, with one instance)
+CLUSTERS = [("orders-aurora", "aurora-mysql", "8.0.mysql_aurora.3.05.2"), ("ledger-pg", "aurora-postgresql", "16.4")]
+INSTANCES = [("shop-mysql", "mysql", "8.0.39"), ("reports-pg", "postgres", "16.4")]
+
 
 def broker_ids() -> dict:
     mq = boto3.client("mq")
@@ -49,6 +53,17 @@ def create() -> None:
             Users=[{"Username": "admin", "Password": "demo-password-never-printed"}],
         )
         print(f"  {engine} broker {name}: logs {logs_setting}")
+    rds = boto3.client("rds")
+    for cid, engine, version in CLUSTERS:
+        rds.create_db_cluster(DBClusterIdentifier=cid, Engine=engine, EngineVersion=version,
+                              MasterUsername="admin", MasterUserPassword="demo-password-never-printed")
+        rds.create_db_instance(DBInstanceIdentifier=f"{cid}-1", DBClusterIdentifier=cid, Engine=engine,
+                               DBInstanceClass="db.r6g.large")
+        print(f"  {engine} cluster {cid} (+ instance {cid}-1): default parameter group, no log exports")
+    for iid, engine, version in INSTANCES:
+        rds.create_db_instance(DBInstanceIdentifier=iid, Engine=engine, EngineVersion=version, DBInstanceClass="db.t3.medium",
+                               AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="demo-password-never-printed")
+        print(f"  {engine} instance {iid}: no log exports")
 
 
 def reboot() -> None:
@@ -56,6 +71,10 @@ def reboot() -> None:
     for name, broker_id in broker_ids().items():
         mq.reboot_broker(BrokerId=broker_id)
         print(f"  rebooted broker {name} ({broker_id})")
+    rds = boto3.client("rds")
+    for cid, _, _ in CLUSTERS:
+        rds.reboot_db_instance(DBInstanceIdentifier=f"{cid}-1")
+        print(f"  rebooted DB instance {cid}-1")
 
 
 def show() -> None:
@@ -81,6 +100,14 @@ def show() -> None:
         b = mq.describe_broker(BrokerId=broker_id)
         logs_now = {k: v for k, v in b["Logs"].items() if k in ("General", "Audit")}
         print(f"  broker {name} ({b['EngineType']}, {b['BrokerState']}): logs {logs_now}, pending {b['Logs'].get('Pending', {})}")
+    rds = boto3.client("rds")
+    for cid, _, _ in CLUSTERS:
+        c = rds.describe_db_clusters(DBClusterIdentifier=cid)["DBClusters"][0]
+        members = ", ".join(f"{m['DBInstanceIdentifier']} {m['DBClusterParameterGroupStatus']}" for m in c["DBClusterMembers"])
+        print(f"  cluster {cid}: exports {c.get('EnabledCloudwatchLogsExports', [])}, parameter group {c['DBClusterParameterGroup']} ({members})")
+    for iid, _, _ in INSTANCES:
+        i = rds.describe_db_instances(DBInstanceIdentifier=iid)["DBInstances"][0]
+        print(f"  instance {iid}: exports {i.get('EnabledCloudwatchLogsExports', [])}")
     for p in logs.describe_resource_policies()["resourcePolicies"]:
         stmt = json.loads(p["policyDocument"])["Statement"][0]
         print(f"  resource policy {p['policyName']}: {stmt['Principal']['Service']} may {', '.join(stmt['Action'])} on {stmt['Resource']}")
