@@ -58,6 +58,8 @@ pub struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     pub mq: aws_sdk_mq::Client,
     pub rds: aws_sdk_rds::Client,
+    /// The re-check queue of deferred events (Lambda only).
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl AwsClients {
@@ -69,6 +71,7 @@ impl AwsClients {
             iam: aws_sdk_iam::Client::new(conf),
             mq: aws_sdk_mq::Client::new(conf),
             rds: aws_sdk_rds::Client::new(conf),
+            sqs: aws_sdk_sqs::Client::new(conf),
         }
     }
 

@@ -40,6 +40,14 @@ pub struct Config {
     /// What Aurora MySQL's `server_audit_events` is set to when logmend sets it
     /// (`LOGMEND_AURORA_AUDIT_EVENTS`), comma-separated.
     pub aurora_audit_events: String,
+    /// Where `deferred` events wait to be checked again (`LOGMEND_RECHECK_QUEUE_URL`); unset
+    /// outside Lambda, where a deferred decision is only reported.
+    pub recheck_queue_url: Option<String>,
+    /// How many checks an event gets in all, the first included (`LOGMEND_RECHECK_MAX_ATTEMPTS`).
+    pub recheck_max_attempts: u32,
+    /// How long a deferred event waits before its next check (`LOGMEND_RECHECK_DELAY_SECONDS`,
+    /// at most SQS's 900).
+    pub recheck_delay_seconds: i32,
     /// How long UpdateTrail is retried while a new delivery role propagates through IAM.
     pub iam_propagation_timeout: Duration,
     /// First pause between those retries; it doubles up to 16 s.
@@ -63,6 +71,9 @@ impl Config {
             mq_reboot: MqReboot::Never,
             exempt_tag: "logmend:exempt".into(),
             aurora_audit_events: "CONNECT,QUERY_DCL,QUERY_DDL".into(),
+            recheck_queue_url: None,
+            recheck_max_attempts: 5,
+            recheck_delay_seconds: 300,
             iam_propagation_timeout: Duration::from_secs(120),
             iam_propagation_first_backoff: Duration::from_secs(1),
         }
@@ -130,6 +141,27 @@ impl Config {
                     AURORA_AUDIT_EVENTS.join(", ")
                 )),
                 None => config.aurora_audit_events = events.join(","),
+            }
+        }
+        if let Some(v) = var("LOGMEND_RECHECK_QUEUE_URL") {
+            if v.starts_with("https://") || v.starts_with("http://") {
+                config.recheck_queue_url = Some(v);
+            } else {
+                problems.push(format!("LOGMEND_RECHECK_QUEUE_URL: {v:?} is not an SQS queue URL"));
+            }
+        }
+        if let Some(v) = var("LOGMEND_RECHECK_MAX_ATTEMPTS") {
+            match v.trim().parse::<u32>() {
+                Ok(n) if (1..=50).contains(&n) => config.recheck_max_attempts = n,
+                _ => problems.push(format!("LOGMEND_RECHECK_MAX_ATTEMPTS: {v:?} is not a number of checks from 1 to 50")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_RECHECK_DELAY_SECONDS") {
+            match v.trim().parse::<i32>() {
+                Ok(n) if (0..=900).contains(&n) => config.recheck_delay_seconds = n,
+                _ => problems.push(format!(
+                    "LOGMEND_RECHECK_DELAY_SECONDS: {v:?} is not a number of seconds from 0 to 900 (the SQS maximum delay)"
+                )),
             }
         }
         if let Some(v) = var("LOGMEND_IAM_PROPAGATION_TIMEOUT_SECONDS") {

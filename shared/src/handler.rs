@@ -27,6 +27,10 @@ pub enum HandlerError {
     /// Some evaluations failed in a way a later try can fix (throttling, 5xx, IAM propagation).
     #[error("{failed} evaluation(s) failed and will be retried; first: {first}")]
     Retryable { failed: usize, first: String },
+    /// A deferred event could not be queued for its next check; the invocation fails so
+    /// Lambda retries it (then the DLQ) rather than forget it.
+    #[error("deferred event could not be queued for its next check: {0}")]
+    RecheckQueue(crate::aws::AwsError),
 }
 
 /// Failed evaluations that a retry can help, and the first of them, for [`HandlerError::Retryable`].
@@ -47,6 +51,7 @@ impl HandlerError {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::WrongRegion { .. } => "WrongRegion",
             HandlerError::Retryable { .. } => "Retryable",
+            HandlerError::RecheckQueue(_) => "RecheckQueueUnavailable",
         }
     }
 }
@@ -149,10 +154,14 @@ impl Logmend {
         Ok(out)
     }
 
-    /// The Lambda entry: handle, print every decision, and fail the invocation only when a
-    /// retry (then the DLQ) should take the event.
+    /// The Lambda entry: an EventBridge event (the first check) or a batch from the function's
+    /// re-check queue. Prints every decision, and fails the invocation only when a retry (then
+    /// the DLQ) should take the event.
     pub async fn lambda_handler(&self, raw: Value) -> Result<Value, HandlerError> {
-        let evaluations = self.handle_event(&raw).await?;
+        if let Some(records) = crate::recheck::sqs_records(&raw) {
+            return Ok(self.recheck_batch(records).await);
+        }
+        let evaluations = self.handle_checked(&raw, 1).await?;
         evaluations.iter().for_each(|e| e.decision.emit());
         if let Some(err) = retryable_failures(evaluations.iter()) {
             return Err(err);

@@ -11,6 +11,7 @@ pub mod decision;
 pub mod event;
 pub mod handler;
 pub mod policy;
+pub mod recheck;
 pub mod sweep;
 pub mod telemetry;
 

@@ -9,3 +9,4 @@ mod mq;
 mod mq_mocks;
 mod rds;
 mod rds_mocks;
+mod recheck;

@@ -1,0 +1,114 @@
+//! Deferred events on the re-check queue, against the emulator's SQS: a `deferred` decision
+//! enqueues the event, the consumer (the same handler, given the SQS batch) checks again, and
+//! the checks run out with a final `failed` decision.
+
+use logmend::Logmend;
+use logmend::decision::{Mode, Verdict};
+use logmend::recheck::{ATTEMPTS_EXHAUSTED, RecheckMessage};
+use logmend_integration::{Emulator, EmulatorOptions, broker_event, config, create_broker};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn queue(emulator: &Emulator) -> String {
+    let out = emulator.clients("us-east-1").sqs.create_queue().queue_name("logmend-recheck").send().await.unwrap();
+    out.queue_url().unwrap().to_owned()
+}
+
+/// Every message now on the queue, as the SQS event Lambda would deliver, and deleted.
+async fn drain(emulator: &Emulator, url: &str) -> Vec<Value> {
+    let sqs = emulator.clients("us-east-1").sqs;
+    let out = sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await.unwrap();
+    let mut records = Vec::new();
+    for m in out.messages() {
+        records.push(json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:logmend-recheck", "awsRegion": "us-east-1"}));
+        sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+    }
+    records
+}
+
+fn app(emulator: &Emulator, url: &str, max: u32) -> Logmend {
+    let mut cfg = config(Mode::Remediate);
+    cfg.recheck_queue_url = Some(url.to_owned());
+    cfg.recheck_max_attempts = max;
+    cfg.recheck_delay_seconds = 0;
+    Logmend::new(cfg, emulator.clients("us-east-1"))
+}
+
+async fn rebooting_broker(emulator: &Emulator) -> String {
+    let c = emulator.clients("us-east-1");
+    let id = create_broker(&c, "orders", "ACTIVEMQ", true, true).await;
+    c.mq.reboot_broker().broker_id(&id).send().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_deferred_event_is_queued_rechecked_and_fails_when_the_checks_run_out() {
+    let emulator = Emulator::start_with(EmulatorOptions { mq_reboot_seconds: 600.0, ..Default::default() });
+    let url = queue(&emulator).await;
+    let id = rebooting_broker(&emulator).await;
+    let app = app(&emulator, &url, 3);
+    let event = broker_event("mq/reboot-broker.json", &id);
+
+    let first = app.handle_checked(&event, 1).await.unwrap();
+    assert_eq!(first[0].decision.verdict, Verdict::Deferred);
+    assert!(first[0].decision.reason.ends_with("; check 2 of 3 in 0 s"), "{}", first[0].decision.reason);
+    let records = drain(&emulator, &url).await;
+    assert_eq!(records.len(), 1);
+    let message: RecheckMessage = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!((message.check, &message.event), (2, &event), "the original event, asking for check 2");
+
+    // The consumer: the same Lambda entry, given the SQS batch.
+    let out = app.lambda_handler(json!({ "Records": records })).await.unwrap();
+    assert_eq!(out, json!({"batchItemFailures": []}));
+    let records = drain(&emulator, &url).await;
+    let message: RecheckMessage = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(message.check, 3);
+
+    let last = app.handle_checked(&message.event, message.check).await.unwrap();
+    let d = &last[0].decision;
+    assert_eq!(d.verdict, Verdict::Failed, "{d:?}");
+    assert_eq!(d.error_code.as_deref(), Some(ATTEMPTS_EXHAUSTED));
+    assert!(d.reason.starts_with("still not ready after 3 checks: broker is REBOOT_IN_PROGRESS"), "{}", d.reason);
+    assert!(drain(&emulator, &url).await.is_empty(), "no fourth check");
+}
+
+#[tokio::test]
+async fn a_recheck_that_finds_the_resource_ready_ends_the_chain() {
+    let emulator = Emulator::start_with(EmulatorOptions { mq_reboot_seconds: 1.0, ..Default::default() });
+    let url = queue(&emulator).await;
+    let id = rebooting_broker(&emulator).await;
+    let app = app(&emulator, &url, 5);
+    let first = app.lambda_handler(broker_event("mq/reboot-broker.json", &id)).await.unwrap();
+    assert_eq!(first["verdicts"], json!(["deferred"]));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let records = drain(&emulator, &url).await;
+    let message: RecheckMessage = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+    let again = app.handle_checked(&message.event, message.check).await.unwrap();
+    // Ready now, so checked in full: the logs are on, the resource policy is added.
+    assert_eq!(again[0].decision.verdict, Verdict::Fixed, "{:?}", again[0].decision);
+    assert!(drain(&emulator, &url).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unreadable_recheck_message_is_a_batch_item_failure_not_a_loss() {
+    let emulator = Emulator::start();
+    let url = queue(&emulator).await;
+    let app = app(&emulator, &url, 5);
+    let batch = json!({"Records": [
+        {"messageId": "m-1", "eventSource": "aws:sqs", "body": "not json"},
+        {"messageId": "m-2", "eventSource": "aws:sqs", "body": "{\"check\":2,\"event\":{\"detail-type\":\"AWS API Call via CloudTrail\"}}"}
+    ]});
+    let out = app.lambda_handler(batch).await.unwrap();
+    assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}));
+}
+
+#[tokio::test]
+async fn a_queue_that_cannot_be_reached_fails_the_invocation_so_lambda_retries() {
+    let emulator = Emulator::start_with(EmulatorOptions { mq_reboot_seconds: 600.0, ..Default::default() });
+    let id = rebooting_broker(&emulator).await;
+    let app = app(&emulator, "http://127.0.0.1:1/123456789012/missing", 5);
+    let err = app.lambda_handler(broker_event("mq/reboot-broker.json", &id)).await.unwrap_err();
+    assert_eq!(err.error_type(), "RecheckQueueUnavailable");
+    assert!(err.to_string().contains("sqs:SendMessage"), "{err}");
+}
