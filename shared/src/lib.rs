@@ -8,6 +8,7 @@ pub mod aws;
 pub mod config;
 pub mod controls;
 pub mod decision;
+pub mod deployment;
 pub mod event;
 pub mod handler;
 pub mod policy;

@@ -74,6 +74,31 @@ pub fn policy_document(controls: &[ControlId], mode: Mode, placeholders: &Placeh
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// The statements of `controls` as CloudFormation writes them in a role: resources with
+/// placeholders as `Fn::Sub`, and every write statement wrapped in
+/// `Fn::If: [<remediate_condition>, …, AWS::NoValue]`, so an audit-mode stack's role holds
+/// the reads only. `logmend policy --format cloudformation` prints it for templates.
+pub fn cloudformation_statements(controls: &[ControlId], remediate_condition: &str) -> Value {
+    let statements: Vec<Value> = statements(controls, Mode::Remediate)
+        .into_iter()
+        .enumerate()
+        .map(|(i, ((access, resource), actions))| {
+            let resource = if resource.contains("${") { json!({ "Fn::Sub": resource }) } else { json!(resource) };
+            let statement = json!({
+                "Sid": format!("{}{}", match access { Access::Read => "Read", Access::Write => "Write" }, i + 1),
+                "Effect": "Allow",
+                "Action": actions.into_iter().collect::<Vec<_>>(),
+                "Resource": resource,
+            });
+            match access {
+                Access::Read => statement,
+                Access::Write => json!({ "Fn::If": [remediate_condition, statement, { "Ref": "AWS::NoValue" }] }),
+            }
+        })
+        .collect();
+    Value::Array(statements)
+}
+
 /// Every action a policy document grants (to compare a policy with the declarations).
 pub fn granted_actions(doc: &Value) -> BTreeSet<String> {
     let statements = doc["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();

@@ -1,13 +1,13 @@
 //! Lambda: `log-group-retention` on CreateLogGroup, PutRetentionPolicy and DeleteRetentionPolicy events.
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use logmend::{ControlId, Logmend};
+use logmend::{Logmend, deployment};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logmend::telemetry::init();
-    let app = &Logmend::from_lambda_env(&[ControlId::LogGroupRetention]).await?;
+    let app = &Logmend::from_lambda_env(deployment::LOG_RETENTION.controls).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         app.lambda_handler(event.payload)
             .await

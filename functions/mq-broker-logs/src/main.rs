@@ -1,13 +1,13 @@
 //! Lambda: `mq-broker-logs` on CreateBroker, UpdateBroker and RebootBroker events.
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use logmend::{ControlId, Logmend};
+use logmend::{Logmend, deployment};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logmend::telemetry::init();
-    let app = &Logmend::from_lambda_env(&[ControlId::MqBrokerLogs]).await?;
+    let app = &Logmend::from_lambda_env(deployment::MQ_BROKER_LOGS.controls).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         app.lambda_handler(event.payload)
             .await

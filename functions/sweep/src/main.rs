@@ -5,14 +5,14 @@
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use logmend::aws::ClientSettings;
 use logmend::sweep::DEFAULT_CONCURRENCY;
-use logmend::{ControlId, Logmend};
+use logmend::{Logmend, deployment};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logmend::telemetry::init();
     let settings = ClientSettings { adaptive_retry: true, ..Default::default() };
-    let app = &Logmend::from_lambda_env_with(&ControlId::ALL, settings).await?;
+    let app = &Logmend::from_lambda_env_with(deployment::SWEEP.controls, settings).await?;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
         app.sweep_lambda_handler(DEFAULT_CONCURRENCY)
             .await

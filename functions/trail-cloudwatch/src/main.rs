@@ -1,13 +1,13 @@
 //! Lambda: `cloudtrail-cloudwatch-logs` on CreateTrail and UpdateTrail events.
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use logmend::{ControlId, Logmend};
+use logmend::{Logmend, deployment};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logmend::telemetry::init();
-    let app = &Logmend::from_lambda_env(&[ControlId::CloudtrailCloudwatchLogs]).await?;
+    let app = &Logmend::from_lambda_env(deployment::TRAIL_CLOUDWATCH.controls).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         app.lambda_handler(event.payload)
             .await

@@ -77,7 +77,17 @@ enum Command {
         account: String,
         #[arg(long, default_value = "aws")]
         partition: String,
+        /// `json`: a policy document; `cloudformation`: the statements for a template's role,
+        /// writes under `Fn::If: [IsRemediate, …]` (`--mode` does not apply).
+        #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
+        format: PolicyFormat,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PolicyFormat {
+    Json,
+    Cloudformation,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -126,13 +136,16 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Policy { mode, controls, account, partition } => {
+        Command::Policy { mode, controls, account, partition, format } => {
             let mode = match mode {
                 PolicyMode::Audit => Mode::Audit,
                 PolicyMode::Remediate => Mode::Remediate,
             };
             let controls = if controls.is_empty() { ControlId::ALL.to_vec() } else { controls };
-            let doc = policy_document(&controls, mode, &Placeholders { partition, account, region: "*".into() });
+            let doc = match format {
+                PolicyFormat::Json => policy_document(&controls, mode, &Placeholders { partition, account, region: "*".into() }),
+                PolicyFormat::Cloudformation => logmend::policy::cloudformation_statements(&controls, "IsRemediate"),
+            };
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
