@@ -6,17 +6,24 @@ PYTHON       ?= python3
 VENV         := .venv
 VENV_STAMP   := $(VENV)/.installed
 CARGO        ?= cargo
+TOOLS_VENV   := .venv-tools
+TOOLS_STAMP  := $(TOOLS_VENV)/.installed
+# The event functions and the sweep, as in shared/src/deployment.rs and infra/template.yaml.
+FUNCTIONS    := mq-broker-logs rds-audit-logs trail-cloudwatch log-retention sweep
 # One build for tests and demo: `cargo test --workspace` enables the SDKs' test-util
 # feature (dev-dependencies), so building the demo binary the same way reuses it instead of
 # compiling every SDK crate a second time.
 CARGO_TEST_BUILD := $(CARGO) test --workspace --no-run --locked
 
-.PHONY: help venv test unit integration demo lint fmt clean
+.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fmt clean
 
 help:
 	@echo "make demo   run logmend against the local AWS emulator: non-compliant before, fixed after"
 	@echo "make test   the whole test suite (unit + integration against the emulator)"
-	@echo "make lint   rustfmt check and clippy"
+	@echo "make lint   rustfmt check, clippy, cfn-lint and checkov on infra/template.yaml"
+	@echo "make build  release arm64 Lambda zips (cargo-lambda) in target/lambda/"
+	@echo "make deploy sam deploy of infra/template.yaml (guided the first time)"
+	@echo "make stackset-template  the template a StackSet deploys, in infra/build/"
 	@echo "make venv   create .venv with the pinned emulator (done by test and demo)"
 
 $(VENV_STAMP): tests/emulator/requirements.txt
@@ -26,7 +33,14 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 
 venv: $(VENV_STAMP)
 
-test: $(VENV_STAMP)
+$(TOOLS_STAMP): infra/requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-tools.txt
+	touch $@
+
+tools: $(TOOLS_STAMP)
+
+test: $(VENV_STAMP) lint-template
 	$(CARGO) fmt --all --check
 	$(CARGO) test --workspace --locked
 
@@ -34,12 +48,52 @@ demo: $(VENV_STAMP)
 	$(CARGO_TEST_BUILD) --quiet
 	./scripts/demo.sh
 
-lint:
+lint: lint-template
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# cfn-lint comes with the emulator's pinned packages; checkov runs offline (--skip-download).
+# Every suppressed checkov finding is explained beside it in the template's Metadata.
+lint-template: $(VENV_STAMP) $(TOOLS_STAMP) stackset-template
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/stackset.yaml infra/code-bucket.yaml \
+		infra/build/logmend-stack-instance.json
+	$(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f infra/template.yaml -f infra/stackset.yaml -f infra/code-bucket.yaml
+
+# One cargo-lambda run builds every function (one resolution of features, one target dir);
+# zig, from the tools venv, cross-links for arm64 against glibc 2.30+ (provided.al2023).
+build: $(TOOLS_STAMP)
+	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/cargo-lambda lambda build --release --arm64 \
+		--locked $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+		rm -f target/lambda/$$f.zip; \
+		(cd target/lambda/$$f && $(CURDIR)/$(VENV)/bin/python -m zipfile -c ../$$f.zip bootstrap) || exit 1; \
+		printf '%-18s bootstrap %8s bytes   zip %8s bytes\n' $$f \
+			$$(stat -c %s target/lambda/$$f/bootstrap) $$(stat -c %s target/lambda/$$f.zip); \
+	done
+
+# The plain-CloudFormation template a StackSet deploys (no transforms there): infra/build/.
+stackset-template: $(TOOLS_STAMP)
+	$(TOOLS_VENV)/bin/python infra/render_stackset.py
+
+# SAM CLI lives in its own venv, made on first use (it pins its own boto3 and friends).
+DEPLOY_VENV := .venv-deploy
+$(DEPLOY_VENV)/.installed:
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+	touch $@
+
+deploy: $(DEPLOY_VENV)/.installed
+	@test -f target/lambda/sweep/bootstrap || { echo "run make build first"; exit 1; }
+	@if [ -f infra/samconfig.toml ]; then \
+		$(DEPLOY_VENV)/bin/sam deploy --template-file infra/template.yaml --config-file samconfig.toml; \
+	else \
+		$(DEPLOY_VENV)/bin/sam deploy --guided --template-file infra/template.yaml \
+			--capabilities CAPABILITY_IAM --config-file samconfig.toml; \
+	fi
 
 fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) $(TOOLS_VENV) $(DEPLOY_VENV) target

@@ -153,7 +153,9 @@ impl Config {
         if let Some(v) = var("LOGMEND_RECHECK_MAX_ATTEMPTS") {
             match v.trim().parse::<u32>() {
                 Ok(n) if (1..=50).contains(&n) => config.recheck_max_attempts = n,
-                _ => problems.push(format!("LOGMEND_RECHECK_MAX_ATTEMPTS: {v:?} is not a number of checks from 1 to 50")),
+                _ => {
+                    problems.push(format!("LOGMEND_RECHECK_MAX_ATTEMPTS: {v:?} is not a number of checks from 1 to 50"))
+                }
             }
         }
         if let Some(v) = var("LOGMEND_RECHECK_DELAY_SECONDS") {

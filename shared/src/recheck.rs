@@ -79,11 +79,10 @@ impl Logmend {
         let mut failures = Vec::new();
         for record in records {
             let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let message = record
-                .get("body")
-                .and_then(Value::as_str)
-                .ok_or_else(|| "the record has no body".to_owned())
-                .and_then(|b| serde_json::from_str::<RecheckMessage>(b).map_err(|e| format!("not a re-check message: {e}")));
+            let message =
+                record.get("body").and_then(Value::as_str).ok_or_else(|| "the record has no body".to_owned()).and_then(
+                    |b| serde_json::from_str::<RecheckMessage>(b).map_err(|e| format!("not a re-check message: {e}")),
+                );
             let outcome = match message {
                 Ok(m) => self.handle_checked(&m.event, m.check).await.map_err(|e| e.to_string()),
                 Err(reason) => Err(reason),

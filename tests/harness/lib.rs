@@ -3,6 +3,8 @@
 //! port, so tests share no state and each has its own recorder. If the server cannot start,
 //! the test fails and says why; it never skips.
 
+pub mod template;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use base64::Engine as _;
 use logmend::aws::AwsClients;

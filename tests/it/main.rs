@@ -10,3 +10,4 @@ mod mq_mocks;
 mod rds;
 mod rds_mocks;
 mod recheck;
+mod template;

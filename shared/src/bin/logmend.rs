@@ -143,7 +143,9 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let controls = if controls.is_empty() { ControlId::ALL.to_vec() } else { controls };
             let doc = match format {
-                PolicyFormat::Json => policy_document(&controls, mode, &Placeholders { partition, account, region: "*".into() }),
+                PolicyFormat::Json => {
+                    policy_document(&controls, mode, &Placeholders { partition, account, region: "*".into() })
+                }
                 PolicyFormat::Cloudformation => logmend::policy::cloudformation_statements(&controls, "IsRemediate"),
             };
             println!("{}", serde_json::to_string_pretty(&doc)?);
