@@ -12,6 +12,12 @@ use std::time::Duration;
 /// exponentially with jitter on throttling, 5xx, timeouts and connection errors.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// Each attempt gives up when the connection is not made, or the answer has not come, in
+/// time: a stalled connection is retried like any transport error instead of holding the
+/// function until Lambda's own timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where the clients point and how they retry. The CLI and tests set an endpoint (an
 /// emulator); Lambda sets nothing and gets the region and credentials of its environment.
 #[derive(Debug, Clone, Default)]
@@ -34,8 +40,13 @@ pub async fn load_sdk_config(settings: &ClientSettings) -> SdkConfig {
     if let Some(backoff) = settings.initial_backoff {
         retry = retry.with_initial_backoff(backoff);
     }
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry)
+        .timeout_config(timeouts)
         .app_name(AppName::new("logmend").expect("static app name is valid"));
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));

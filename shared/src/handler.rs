@@ -24,6 +24,10 @@ pub enum HandlerError {
     InvalidEvent(#[from] EventError),
     #[error("event {event_id:?} is for region {event_region}, but this function acts in {function_region}")]
     WrongRegion { event_id: String, event_region: String, function_region: String },
+    /// An event from another account (a forwarded or cross-account bus): this function's
+    /// credentials would act on a same-named resource of its own account, so it does nothing.
+    #[error("event {event_id:?} is from account {event_account}, but this function acts in {function_account}")]
+    WrongAccount { event_id: String, event_account: String, function_account: String },
     /// Some evaluations failed in a way a later try can fix (throttling, 5xx, IAM propagation).
     #[error("{failed} evaluation(s) failed and will be retried; first: {first}")]
     Retryable { failed: usize, first: String },
@@ -50,6 +54,7 @@ impl HandlerError {
         match self {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::WrongRegion { .. } => "WrongRegion",
+            HandlerError::WrongAccount { .. } => "WrongAccount",
             HandlerError::Retryable { .. } => "Retryable",
             HandlerError::RecheckQueue(_) => "RecheckQueueUnavailable",
         }
@@ -95,7 +100,24 @@ impl Logmend {
     /// Evaluate every resource the event names, for every active control it triggers.
     /// Decisions come back in the order made; the caller prints them.
     pub async fn handle_event(&self, raw: &Value) -> Result<Vec<Evaluation>, HandlerError> {
+        self.handle_event_in(raw, None).await
+    }
+
+    /// [`Self::handle_event`], refusing events of an account other than `own_account` (the
+    /// Lambda function's, from its ARN).
+    pub async fn handle_event_in(
+        &self,
+        raw: &Value,
+        own_account: Option<&str>,
+    ) -> Result<Vec<Evaluation>, HandlerError> {
         let event = ApiCallEvent::from_value(raw)?;
+        if let Some(own) = own_account.filter(|own| *own != event.account) {
+            return Err(HandlerError::WrongAccount {
+                event_id: event.id.clone(),
+                event_account: event.account.clone(),
+                function_account: own.to_owned(),
+            });
+        }
         if event.region != self.clients.region {
             return Err(HandlerError::WrongRegion {
                 event_id: event.id.clone(),
@@ -157,11 +179,15 @@ impl Logmend {
     /// The Lambda entry: an EventBridge event (the first check) or a batch from the function's
     /// re-check queue. Prints every decision, and fails the invocation only when a retry (then
     /// the DLQ) should take the event.
-    pub async fn lambda_handler(&self, raw: Value) -> Result<Value, HandlerError> {
+    ///
+    /// `function_arn` is the invoked function's ARN (the Lambda context's); its account is the
+    /// only one whose events the function acts on.
+    pub async fn lambda_handler(&self, raw: Value, function_arn: &str) -> Result<Value, HandlerError> {
+        let own_account = controls::account_of(function_arn);
         if let Some(records) = crate::recheck::sqs_records(&raw) {
-            return Ok(self.recheck_batch(records).await);
+            return Ok(self.recheck_batch(records, own_account.as_deref()).await);
         }
-        let evaluations = self.handle_checked(&raw, 1).await?;
+        let evaluations = self.handle_checked(&raw, 1, own_account.as_deref()).await?;
         evaluations.iter().for_each(|e| e.decision.emit());
         if let Some(err) = retryable_failures(evaluations.iter()) {
             return Err(err);

@@ -32,10 +32,15 @@ pub fn sqs_records(raw: &Value) -> Option<&Vec<Value>> {
 impl Logmend {
     /// Handle an event as check number `check`, and decide what its `deferred` evaluations
     /// become: queued for the next check, or, after the last one, `failed`.
-    pub async fn handle_checked(&self, raw: &Value, check: u32) -> Result<Vec<Evaluation>, HandlerError> {
+    pub async fn handle_checked(
+        &self,
+        raw: &Value,
+        check: u32,
+        own_account: Option<&str>,
+    ) -> Result<Vec<Evaluation>, HandlerError> {
         // Boxed: the five controls' futures nest deeply enough to exceed the compiler's
         // layout depth in the Lambda binaries otherwise.
-        let mut evaluations = Box::pin(self.handle_event(raw)).await?;
+        let mut evaluations = Box::pin(self.handle_event_in(raw, own_account)).await?;
         let Some(url) = self.config.recheck_queue_url.as_deref() else {
             return Ok(evaluations);
         };
@@ -75,7 +80,7 @@ impl Logmend {
     /// or whose check failed in a way a retry can help, is reported as a batch item failure,
     /// so SQS delivers it again and, after the queue's `maxReceiveCount`, moves it to the
     /// dead-letter queue.
-    pub async fn recheck_batch(&self, records: &[Value]) -> Value {
+    pub async fn recheck_batch(&self, records: &[Value], own_account: Option<&str>) -> Value {
         let mut failures = Vec::new();
         for record in records {
             let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -84,7 +89,7 @@ impl Logmend {
                     |b| serde_json::from_str::<RecheckMessage>(b).map_err(|e| format!("not a re-check message: {e}")),
                 );
             let outcome = match message {
-                Ok(m) => self.handle_checked(&m.event, m.check).await.map_err(|e| e.to_string()),
+                Ok(m) => self.handle_checked(&m.event, m.check, own_account).await.map_err(|e| e.to_string()),
                 Err(reason) => Err(reason),
             };
             match outcome {

@@ -650,6 +650,192 @@ def describe_db_engine_versions_lists_exportable_log_types():
 
 
 
+# --------------------------------------------------------------------------------------------
+# Fault injection (not a fidelity patch: the reliability tests' way to make AWS fail on cue)
+# --------------------------------------------------------------------------------------------
+#
+# POST /logmend-emulator/faults with a JSON list of rules replaces the rules; GET lists them
+# with how often each fired. A rule: {"action": "mq:UpdateBroker" | "*", "fault": F,
+# "times": N (-1: always), "after_writes": K (fire only once K mutating calls succeeded)}.
+# F: throttle | http-429 | http-500 | http-503 | reset | timeout | not-found | access-denied.
+# Each error is written in the service's own protocol (JSON, query XML, REST-JSON), with the
+# code AWS uses there, so the Rust SDK parses it as it would AWS's.
+
+_fault_rules: list[dict] = []
+_fault_lock = threading.Lock()
+_writes_seen = 0
+
+_MQ_ROUTES = [
+    ("GET", ("v1", "brokers"), "ListBrokers"),
+    ("POST", ("v1", "brokers"), "CreateBroker"),
+    ("GET", ("v1", "brokers", None), "DescribeBroker"),
+    ("PUT", ("v1", "brokers", None), "UpdateBroker"),
+    ("DELETE", ("v1", "brokers", None), "DeleteBroker"),
+    ("POST", ("v1", "brokers", None, "reboot"), "RebootBroker"),
+]
+
+THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException"}
+NOT_FOUND_CODE = {
+    "mq": ("NotFoundException", 404),
+    "cloudtrail": ("TrailNotFoundException", 400),
+    "logs": ("ResourceNotFoundException", 400),
+    "iam": ("NoSuchEntity", 404),
+    "sqs": ("AWS.SimpleQueueService.NonExistentQueue", 400),
+}
+RDS_NOT_FOUND = {"Instance": "DBInstanceNotFound", "ParameterGroup": "DBParameterGroupNotFound", "Cluster": "DBClusterNotFoundFault"}
+
+
+def _request_call(environ, body: bytes) -> tuple[str, str, str]:
+    """(service, action, protocol) of a request, as the recorder parsing in the harness does."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    service = "unsigned"
+    if "Credential=" in auth:
+        parts = auth.split("Credential=", 1)[1].split("/")
+        if len(parts) > 3:
+            service = parts[3]
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1], "json"
+    text = body.decode("utf-8", "replace")
+    for kv in text.split("&"):
+        if kv.startswith("Action="):
+            return service, kv[len("Action="):], "query"
+    segments = tuple(p for p in environ.get("PATH_INFO", "").split("/") if p)
+    for method, route, action in _MQ_ROUTES:
+        if method == environ.get("REQUEST_METHOD") and len(route) == len(segments) and all(
+            r is None or r == s for r, s in zip(route, segments)
+        ):
+            return service, action, "rest-json"
+    return service, f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}", "rest-json"
+
+
+def _is_write(action: str) -> bool:
+    return not action.startswith(("Describe", "Get", "List", "Lookup", "Receive"))
+
+
+def _error_response(service: str, action: str, protocol: str, status: int, code: str | None, message: str):
+    from werkzeug.wrappers import Response
+
+    if protocol == "query":
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'Unknown'}</Code>"
+                f"<Message>{message}</Message></Error><RequestId>logmend-fault</RequestId></ErrorResponse>")
+        return Response(body, status=status, mimetype="text/xml")
+    headers = {"x-amzn-ErrorType": code} if code else {}
+    payload = {"message": message}
+    if code and protocol == "json":
+        payload["__type"] = code
+    return Response(json.dumps(payload), status=status, headers=headers, mimetype="application/x-amz-json-1.1")
+
+
+def _fault_for(service: str, action: str):
+    call = f"{service}:{action}"
+    with _fault_lock:
+        for rule in _fault_rules:
+            if rule.get("action", "*") not in ("*", call):
+                continue
+            if _writes_seen < rule.get("after_writes", 0):
+                continue
+            if rule.get("times", -1) == 0:
+                continue
+            if rule.get("times", -1) > 0:
+                rule["times"] -= 1
+            rule["fired"] = rule.get("fired", 0) + 1
+            return rule
+    return None
+
+
+def _not_found_code(service: str, action: str) -> tuple[str, int]:
+    if service == "rds":
+        for word, code in RDS_NOT_FOUND.items():
+            if word in action:
+                return code, 404
+        return "DBClusterNotFoundFault", 404
+    return NOT_FOUND_CODE.get(service, ("ResourceNotFoundException", 404))
+
+
+def fault_injecting(app):
+    """Wrap the emulator's WSGI app with the fault rules above."""
+    global _writes_seen
+
+    def wrapped(environ, start_response):
+        global _writes_seen
+        from werkzeug.wrappers import Response
+
+        path = environ.get("PATH_INFO", "")
+        if path == "/logmend-emulator/faults":
+            global _fault_rules
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                rules = json.loads(environ["wsgi.input"].read(length) or b"[]")
+                with _fault_lock:
+                    _fault_rules = rules
+                    _writes_seen = 0
+            with _fault_lock:
+                body = json.dumps(_fault_rules)
+            return Response(body, mimetype="application/json")(environ, start_response)
+        if not _fault_rules or path.startswith(("/moto-api", "/logmend-emulator")):
+            return app(environ, start_response)
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        import io
+
+        environ["wsgi.input"] = io.BytesIO(body)
+        service, action, protocol = _request_call(environ, body)
+        rule = _fault_for(service, action)
+        if rule is None:
+            status_holder = {}
+
+            def recording_start_response(status, headers, exc_info=None):
+                status_holder["status"] = int(status.split(" ", 1)[0])
+                return start_response(status, headers, exc_info)
+
+            result = app(environ, recording_start_response)
+            if _is_write(action) and status_holder.get("status", 500) < 400:
+                with _fault_lock:
+                    _writes_seen += 1
+            return result
+        fault = rule["fault"]
+        if fault == "reset":
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                import socket as _socket
+
+                try:
+                    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    sock.shutdown(_socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            raise ConnectionResetError("logmend fault: connection reset")
+        if fault == "timeout":
+            time.sleep(float(rule.get("seconds", 5)))
+            return app(environ, start_response)
+        if fault == "throttle":
+            code = THROTTLE_CODE.get(service, "ThrottlingException")
+            status = 429 if service == "mq" else 400
+            resp = _error_response(service, action, protocol, status, code, "Rate exceeded")
+        elif fault == "http-429":
+            resp = _error_response(service, action, protocol, 429, None, "Too Many Requests")
+        elif fault == "http-500":
+            resp = _error_response(service, action, protocol, 500, "InternalFailure", "internal error")
+        elif fault == "http-503":
+            resp = _error_response(service, action, protocol, 503, "ServiceUnavailable", "service unavailable")
+        elif fault == "not-found":
+            code, status = _not_found_code(service, action)
+            resp = _error_response(service, action, protocol, status, code, "the resource does not exist (deleted)")
+        elif fault == "access-denied":
+            code = "AccessDenied" if protocol == "query" else "AccessDeniedException"
+            resp = _error_response(service, action, protocol, 403, code, "not authorized (logmend fault)")
+        elif fault == "propagation":
+            resp = _error_response(service, action, protocol, 400, "InvalidCloudWatchLogsRoleArnException",
+                                   "Access denied. Verify in IAM that the role exists and that CloudTrail can assume it.")
+        else:
+            resp = _error_response(service, action, protocol, 400, "UnknownFault", fault)
+        return resp(environ, start_response)
+
+    return wrapped
+
+
 def apply_all() -> None:
     for name in list(PATCHES):
         globals()[name]()
@@ -676,7 +862,7 @@ def main(argv: list[str] | None = None) -> None:
         create_backend_app,
     )
 
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app = fault_injecting(DomainDispatcherApplication(create_backend_app))
 
     def app(environ, start_response):
         if environ.get("PATH_INFO") == "/logmend-emulator/patches":

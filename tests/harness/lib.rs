@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const ACCOUNT: &str = "123456789012";
+/// The ARN a Lambda context would give, in the sample events' account.
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:logmend-test";
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
@@ -457,4 +459,28 @@ pub async fn create_db_instance(clients: &AwsClients, id: &str, engine: &str, ve
     create.send().await.unwrap_or_else(|e| {
         panic!("create instance {id}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
     });
+}
+
+impl Emulator {
+    /// Replace the emulator's fault rules (tests/emulator/launcher.py, "Fault injection").
+    pub fn inject(&self, rules: Value) {
+        let (status, body) = self.http("POST", "/logmend-emulator/faults", &rules.to_string());
+        assert_eq!(status, 200, "set fault rules: {body}");
+    }
+
+    /// The fault rules, each with `fired`: how often it answered instead of the emulator.
+    pub fn fault_rules(&self) -> Vec<Value> {
+        let (_, body) = self.http("GET", "/logmend-emulator/faults", "");
+        serde_json::from_str(&body).unwrap_or_default()
+    }
+
+    /// Clients whose every attempt gives up after `read_timeout` (for injected timeouts).
+    pub fn clients_with_timeout(&self, region: &str, read_timeout: Duration) -> AwsClients {
+        let conf = self
+            .sdk_config(region)
+            .into_builder()
+            .timeout_config(aws_config::timeout::TimeoutConfig::builder().read_timeout(read_timeout).build())
+            .build();
+        AwsClients::new(&conf)
+    }
 }

@@ -3,7 +3,7 @@
 use logmend::controls::ControlId;
 use logmend::decision::{Mode, Verdict};
 use logmend::{HandlerError, Logmend};
-use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, config, create_trail, sample_event};
+use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config, create_trail, sample_event};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -281,7 +281,7 @@ async fn iam_propagation_that_outlasts_the_timeout_fails_for_a_retry() {
     assert!(d.reason.contains("4 of 5 changes made"), "{}", d.reason);
     assert!(out[0].retry);
     // The Lambda entry fails the invocation so Lambda retries, then the DLQ keeps it.
-    let err = app.lambda_handler(sample_event("cloudtrail/create-trail.json")).await.unwrap_err();
+    let err = app.lambda_handler(sample_event("cloudtrail/create-trail.json"), FUNCTION_ARN).await.unwrap_err();
     assert!(matches!(err, HandlerError::Retryable { .. }), "{err}");
     assert_eq!(err.error_type(), "Retryable");
 }

@@ -4,6 +4,7 @@ mod cli;
 mod cloudtrail;
 mod cloudtrail_mocks;
 mod emulator_fidelity;
+mod faults;
 mod log_retention;
 mod mq;
 mod mq_mocks;

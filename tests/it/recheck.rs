@@ -5,7 +5,7 @@
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
 use logmend::recheck::{ATTEMPTS_EXHAUSTED, RecheckMessage};
-use logmend_integration::{Emulator, EmulatorOptions, broker_event, config, create_broker};
+use logmend_integration::{Emulator, EmulatorOptions, FUNCTION_ARN, broker_event, config, create_broker};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ async fn a_deferred_event_is_queued_rechecked_and_fails_when_the_checks_run_out(
     let app = app(&emulator, &url, 3);
     let event = broker_event("mq/reboot-broker.json", &id);
 
-    let first = app.handle_checked(&event, 1).await.unwrap();
+    let first = app.handle_checked(&event, 1, None).await.unwrap();
     assert_eq!(first[0].decision.verdict, Verdict::Deferred);
     assert!(first[0].decision.reason.ends_with("; check 2 of 3 in 0 s"), "{}", first[0].decision.reason);
     let records = drain(&emulator, &url).await;
@@ -59,13 +59,13 @@ async fn a_deferred_event_is_queued_rechecked_and_fails_when_the_checks_run_out(
     assert_eq!((message.check, &message.event), (2, &event), "the original event, asking for check 2");
 
     // The consumer: the same Lambda entry, given the SQS batch.
-    let out = app.lambda_handler(json!({ "Records": records })).await.unwrap();
+    let out = app.lambda_handler(json!({ "Records": records }), FUNCTION_ARN).await.unwrap();
     assert_eq!(out, json!({"batchItemFailures": []}));
     let records = drain(&emulator, &url).await;
     let message: RecheckMessage = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
     assert_eq!(message.check, 3);
 
-    let last = app.handle_checked(&message.event, message.check).await.unwrap();
+    let last = app.handle_checked(&message.event, message.check, None).await.unwrap();
     let d = &last[0].decision;
     assert_eq!(d.verdict, Verdict::Failed, "{d:?}");
     assert_eq!(d.error_code.as_deref(), Some(ATTEMPTS_EXHAUSTED));
@@ -79,12 +79,12 @@ async fn a_recheck_that_finds_the_resource_ready_ends_the_chain() {
     let url = queue(&emulator).await;
     let id = rebooting_broker(&emulator).await;
     let app = app(&emulator, &url, 5);
-    let first = app.lambda_handler(broker_event("mq/reboot-broker.json", &id)).await.unwrap();
+    let first = app.lambda_handler(broker_event("mq/reboot-broker.json", &id), FUNCTION_ARN).await.unwrap();
     assert_eq!(first["verdicts"], json!(["deferred"]));
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let records = drain(&emulator, &url).await;
     let message: RecheckMessage = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
-    let again = app.handle_checked(&message.event, message.check).await.unwrap();
+    let again = app.handle_checked(&message.event, message.check, None).await.unwrap();
     // Ready now, so checked in full: the logs are on, the resource policy is added.
     assert_eq!(again[0].decision.verdict, Verdict::Fixed, "{:?}", again[0].decision);
     assert!(drain(&emulator, &url).await.is_empty());
@@ -99,7 +99,7 @@ async fn an_unreadable_recheck_message_is_a_batch_item_failure_not_a_loss() {
         {"messageId": "m-1", "eventSource": "aws:sqs", "body": "not json"},
         {"messageId": "m-2", "eventSource": "aws:sqs", "body": "{\"check\":2,\"event\":{\"detail-type\":\"AWS API Call via CloudTrail\"}}"}
     ]});
-    let out = app.lambda_handler(batch).await.unwrap();
+    let out = app.lambda_handler(batch, FUNCTION_ARN).await.unwrap();
     assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}));
 }
 
@@ -108,7 +108,7 @@ async fn a_queue_that_cannot_be_reached_fails_the_invocation_so_lambda_retries()
     let emulator = Emulator::start_with(EmulatorOptions { mq_reboot_seconds: 600.0, ..Default::default() });
     let id = rebooting_broker(&emulator).await;
     let app = app(&emulator, "http://127.0.0.1:1/123456789012/missing", 5);
-    let err = app.lambda_handler(broker_event("mq/reboot-broker.json", &id)).await.unwrap_err();
+    let err = app.lambda_handler(broker_event("mq/reboot-broker.json", &id), FUNCTION_ARN).await.unwrap_err();
     assert_eq!(err.error_type(), "RecheckQueueUnavailable");
     assert!(err.to_string().contains("sqs:SendMessage"), "{err}");
 }

@@ -1,0 +1,232 @@
+//! Faults injected by the emulator (its fault rules answer in each service's own protocol, or
+//! reset the connection, or stall it) on every read and write of every control. Expected:
+//! transient faults are retried by the SDK and the fix completes; persistent ones end in a
+//! `failed` decision naming the call, the resource and the AWS error code, marked for another
+//! try exactly when a retry can help; never a panic, never a half-applied fix called fixed.
+
+use logmend::decision::{Mode, Verdict};
+use logmend::{Decision, Logmend};
+use logmend_integration::{
+    Emulator, EmulatorOptions, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
+    create_trail, sample_event,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The faults, whether a retry can help, and whether the SDK's own retries get past one.
+const FAULTS: [(&str, bool, bool); 8] = [
+    ("throttle", true, true),
+    ("http-429", true, false),
+    ("http-500", true, true),
+    ("http-503", true, true),
+    ("reset", true, true),
+    ("timeout", true, true),
+    ("not-found", false, false),
+    ("access-denied", false, false),
+];
+
+/// Each resource is fresh for each fault: `setup(n)` makes the n-th and returns its event.
+struct Scenario<'a> {
+    control: &'static str,
+    emulator: &'a Emulator,
+    /// The calls to break, each with the verdict the control gives when nothing breaks.
+    calls: &'static [&'static str],
+    healthy: &'static [Verdict],
+}
+
+async fn run_case(app: &Logmend, event: &Value) -> (Decision, bool) {
+    let mut out = app.handle_event(event).await.expect("a fault is a decision, not a handler error");
+    assert_eq!(out.len(), 1, "{out:?}");
+    let e = out.remove(0);
+    (e.decision, e.retry)
+}
+
+impl Scenario<'_> {
+    /// Every fault, persistent then once, on every call; returns how many cases ran.
+    async fn run<F: AsyncFnMut(usize) -> Value>(&self, mut setup: F) -> usize {
+        let app = Logmend::new(
+            config(Mode::Remediate),
+            self.emulator.clients_with_timeout("us-east-1", Duration::from_millis(1500)),
+        );
+        let mut cases = 0;
+        let mut n = 0;
+        for call in self.calls {
+            for (fault, transient, sdk_recovers) in FAULTS {
+                for persistent in [true, false] {
+                    if !persistent && !transient {
+                        continue; // a denial or a deletion does not go away once
+                    }
+                    n += 1;
+                    let event = setup(n).await;
+                    let times = if persistent { -1 } else { 1 };
+                    self.emulator.inject(json!([{ "action": call, "fault": fault, "times": times, "seconds": 3 }]));
+                    let (d, retry) = run_case(&app, &event).await;
+                    let fired = self.emulator.fault_rules()[0]["fired"].as_u64().unwrap_or(0);
+                    self.emulator.inject(json!([]));
+                    let case =
+                        format!("{} / {call} / {fault} / {}", self.control, if persistent { "always" } else { "once" });
+                    assert!(fired > 0, "{case}: the fault never fired ({d:?})");
+                    if fault == "not-found" && d.verdict == Verdict::Skipped {
+                        // The resource's own read says it is gone: nothing to fix, nothing to retry.
+                        assert!(d.reason.contains("no longer exists") && !retry, "{case}: {d:?}");
+                    } else if persistent || !sdk_recovers {
+                        assert_eq!(d.verdict, Verdict::Failed, "{case}: {d:?}");
+                        assert_eq!(retry, transient, "{case}: retry {retry}: {d:?}");
+                        let code = d.error_code.as_deref().unwrap_or_default();
+                        assert!(!code.is_empty(), "{case}: no error code: {d:?}");
+                        assert!(d.reason.contains(call), "{case}: the reason does not name {call}: {}", d.reason);
+                        let named = d.reason.contains(code) || code.starts_with("HTTP") || code == "TransportError";
+                        assert!(named, "{case}: the reason does not carry the code {code}: {}", d.reason);
+                    } else {
+                        assert!(
+                            self.healthy.contains(&d.verdict),
+                            "{case}: the SDK's retry should get past one fault: {d:?}"
+                        );
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        cases
+    }
+}
+
+fn report(control: &str, cases: usize) {
+    eprintln!("faults: {control}: {cases} cases");
+}
+
+#[tokio::test]
+async fn faults_on_log_group_retention() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "log-group-retention",
+        emulator: &emulator,
+        calls: &["logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:PutRetentionPolicy"],
+        healthy: &[Verdict::Fixed],
+    };
+    let cases = scenario
+        .run(async |n| {
+            let name = format!("/app/faults-{n}");
+            c.logs.create_log_group().log_group_name(&name).send().await.unwrap();
+            let mut e = sample_event("logs/create-log-group.json");
+            e["detail"]["requestParameters"]["logGroupName"] = name.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_cloudtrail_cloudwatch_logs() {
+    let emulator = Emulator::start_with(EmulatorOptions::default());
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "cloudtrail-cloudwatch-logs",
+        emulator: &emulator,
+        calls: &[
+            "cloudtrail:GetTrail",
+            "logs:CreateLogGroup",
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "cloudtrail:UpdateTrail",
+        ],
+        healthy: &[Verdict::Fixed],
+    };
+    let cases = scenario
+        .run(async |n| {
+            let arn = create_trail(&emulator, &c, &format!("faults-{n}"), false).await;
+            let mut e = sample_event("cloudtrail/create-trail.json");
+            e["detail"]["responseElements"]["trailARN"] = arn.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_mq_broker_logs() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "mq-broker-logs",
+        emulator: &emulator,
+        calls: &["mq:DescribeBroker", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy", "mq:UpdateBroker"],
+        healthy: &[Verdict::Pending],
+    };
+    let cases = scenario
+        .run(async |n| {
+            // The resource policy is account-wide: remove it so each case needs it again.
+            let _ = c.logs.delete_resource_policy().policy_name("logmend-amazonmq-logs").send().await;
+            let id = create_broker(&c, &format!("faults-{n}"), "ACTIVEMQ", false, false).await;
+            broker_event("mq/create-broker-activemq.json", &id)
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_rds_cluster_audit_logs() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "rds-cluster-audit-logs",
+        emulator: &emulator,
+        calls: &[
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBClusterParameters",
+            "rds:CopyDBClusterParameterGroup",
+            "rds:ModifyDBClusterParameterGroup",
+            "rds:ModifyDBCluster",
+        ],
+        healthy: &[Verdict::Pending],
+    };
+    let cases = scenario
+        .run(async |n| {
+            // logmend's copy of the default group is per account: remove it so each case copies.
+            if let Ok(out) = c.rds.describe_db_clusters().send().await {
+                for cl in out.db_clusters() {
+                    if cl.db_cluster_parameter_group() == Some("logmend-aurora-mysql8-0-audit") {
+                        let id = cl.db_cluster_identifier().unwrap();
+                        c.rds.delete_db_instance().db_instance_identifier(format!("{id}-1")).send().await.ok();
+                        c.rds.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await.ok();
+                    }
+                }
+            }
+            let _ = c
+                .rds
+                .delete_db_cluster_parameter_group()
+                .db_cluster_parameter_group_name("logmend-aurora-mysql8-0-audit")
+                .send()
+                .await;
+            let id = format!("faults-{n}");
+            create_aurora_cluster(&c, &id, "aurora-mysql", None, &[], true).await;
+            let mut e = sample_event("rds/create-db-cluster-aurora-mysql.json");
+            e["detail"]["responseElements"]["dBClusterIdentifier"] = id.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_rds_instance_log_exports() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "rds-instance-log-exports",
+        emulator: &emulator,
+        calls: &["rds:DescribeDBInstances", "rds:DescribeDBEngineVersions", "rds:ModifyDBInstance"],
+        healthy: &[Verdict::Fixed],
+    };
+    let cases = scenario
+        .run(async |n| {
+            let id = format!("faults-{n}");
+            create_db_instance(&c, &id, "mysql", "8.0.39", &[]).await;
+            let mut e = sample_event("rds/create-db-instance-mysql.json");
+            e["detail"]["responseElements"]["dBInstanceIdentifier"] = id.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
