@@ -11,4 +11,5 @@ mod mq_mocks;
 mod rds;
 mod rds_mocks;
 mod recheck;
+mod reliability;
 mod template;
