@@ -15,7 +15,7 @@ FUNCTIONS    := mq-broker-logs rds-audit-logs trail-cloudwatch log-retention swe
 # compiling every SDK crate a second time.
 CARGO_TEST_BUILD := $(CARGO) test --workspace --no-run --locked
 
-.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fmt clean
+.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fuzz fmt clean
 
 help:
 	@echo "make demo   run logmend against the local AWS emulator: non-compliant before, fixed after"
@@ -24,6 +24,7 @@ help:
 	@echo "make build  release arm64 Lambda zips (cargo-lambda) in target/lambda/"
 	@echo "make deploy sam deploy of infra/template.yaml (guided the first time)"
 	@echo "make stackset-template  the template a StackSet deploys, in infra/build/"
+	@echo "make fuzz   fuzz the event parser and handler for FUZZ_SECONDS (default 300)"
 	@echo "make venv   create .venv with the pinned emulator (done by test and demo)"
 
 $(VENV_STAMP): tests/emulator/requirements.txt
@@ -75,6 +76,23 @@ build: $(TOOLS_STAMP)
 # The plain-CloudFormation template a StackSet deploys (no transforms there): infra/build/.
 stackset-template: $(TOOLS_STAMP)
 	$(TOOLS_VENV)/bin/python infra/render_stackset.py
+
+# cargo-fuzz (installed by make from crates.io) drives libFuzzer over fuzz/fuzz_targets/event.rs,
+# seeded with every sample event. No sanitizer: the project has no unsafe code, and panics are
+# what the target looks for. A crash is copied to fuzz/regressions/, which `make test` replays.
+FUZZ_SECONDS ?= 300
+CARGO_FUZZ   := $(shell command -v cargo-fuzz 2>/dev/null)
+fuzz:
+	@test -n "$(CARGO_FUZZ)" || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+	rm -rf fuzz/corpus/event-seeds && mkdir -p fuzz/corpus/event fuzz/corpus/event-seeds
+	find events -name '*.json' -exec cp {} fuzz/corpus/event-seeds/ \;
+	cp fuzz/regressions/*.json fuzz/corpus/event-seeds/
+	$(CARGO) fuzz run -s none event fuzz/corpus/event fuzz/corpus/event-seeds -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=262144 -print_final_stats=1 2>&1 | tee fuzz/last-run.log; \
+	status=$${PIPESTATUS[0]}; \
+	for f in fuzz/artifacts/event/*; do [ -e "$$f" ] && cp "$$f" fuzz/regressions/; done; \
+	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' fuzz/last-run.log || true; \
+	exit $$status
 
 # SAM CLI lives in its own venv, made on first use (it pins its own boto3 and friends).
 DEPLOY_VENV := .venv-deploy

@@ -60,6 +60,20 @@ pub async fn load_sdk_config(settings: &ClientSettings) -> SdkConfig {
     loader.load().await
 }
 
+/// A configuration whose every call is refused at once (a closed loopback port, static
+/// credentials, no retry): for the fuzzer and for tests that must make no real call.
+pub fn offline_sdk_config(region: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+            aws_sdk_iam::config::Credentials::new("offline", "offline", None, None, "logmend-offline"),
+        ))
+        .retry_config(RetryConfig::disabled())
+        .build()
+}
+
 /// The clients for one region. Cheap to clone (each client is an `Arc`).
 #[derive(Clone, Debug)]
 pub struct AwsClients {

@@ -354,16 +354,7 @@ pub fn broker_event(rel: &str, broker_id: &str) -> Value {
 /// which replace the clients they mock (`AwsClients { mq: …, ..offline_clients() }`), so an
 /// unexpected call fails at once instead of reaching anything.
 pub fn offline_clients() -> AwsClients {
-    let conf = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
-            aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "logmend-tests"),
-        ))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    AwsClients::new(&conf)
+    AwsClients::new(&logmend::aws::offline_sdk_config("us-east-1"))
 }
 
 pub const DB_PASSWORD: &str = "Sup3r-Secret-Database-Passw0rd";

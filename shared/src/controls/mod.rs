@@ -370,6 +370,12 @@ pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Tar
     }
 }
 
+/// The resources an event names for a control, as text: what the handler would evaluate
+/// (for the fuzzer and for diagnostics).
+pub fn named_targets(id: ControlId, event: &ApiCallEvent) -> Result<Vec<String>, crate::event::EventError> {
+    with_control!(id, c => c.targets_in(event).map(|t| t.iter().map(ToString::to_string).collect()))
+}
+
 /// The account field of an ARN (`arn:partition:service:region:account:…`).
 pub fn account_of(arn: &str) -> Option<String> {
     let mut parts = arn.splitn(6, ':');
