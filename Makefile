@@ -68,7 +68,7 @@ build: $(TOOLS_STAMP)
 		--locked $(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do \
 		rm -f target/lambda/$$f.zip; \
-		(cd target/lambda/$$f && $(CURDIR)/$(VENV)/bin/python -m zipfile -c ../$$f.zip bootstrap) || exit 1; \
+		(cd target/lambda/$$f && $(CURDIR)/$(TOOLS_VENV)/bin/python -m zipfile -c ../$$f.zip bootstrap) || exit 1; \
 		printf '%-18s bootstrap %8s bytes   zip %8s bytes\n' $$f \
 			$$(stat -c %s target/lambda/$$f/bootstrap) $$(stat -c %s target/lambda/$$f.zip); \
 	done
