@@ -15,7 +15,7 @@ FUNCTIONS    := mq-broker-logs rds-audit-logs trail-cloudwatch log-retention swe
 # compiling every SDK crate a second time.
 CARGO_TEST_BUILD := $(CARGO) test --workspace --no-run --locked
 
-.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fuzz fmt clean
+.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fuzz bench fmt clean
 
 help:
 	@echo "make demo   run logmend against the local AWS emulator: non-compliant before, fixed after"
@@ -25,6 +25,7 @@ help:
 	@echo "make deploy sam deploy of infra/template.yaml (guided the first time)"
 	@echo "make stackset-template  the template a StackSet deploys, in infra/build/"
 	@echo "make fuzz   fuzz the event parser and handler for FUZZ_SECONDS (default 300)"
+	@echo "make bench  cold start, memory, sizes, per-event cost, sweep vs Cloud Custodian: bench/results.md"
 	@echo "make venv   create .venv with the pinned emulator (done by test and demo)"
 
 $(VENV_STAMP): tests/emulator/requirements.txt
@@ -94,6 +95,19 @@ fuzz:
 	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' fuzz/last-run.log || true; \
 	exit $$status
 
+# Benchmarks: the release binaries (x86_64, measured here) and the arm64 zips (their sizes),
+# Cloud Custodian in its own venv, everything against the emulator. BENCH_ARGS=--quick for a
+# short run (1,000 groups, 3 runs).
+BENCH_VENV  := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV_STAMP) $(BENCH_VENV)/.installed build
+	$(CARGO) build --release --locked -p logmend $(addprefix -p ,$(FUNCTIONS))
+	$(VENV)/bin/python bench/bench.py $(BENCH_ARGS)
+
 # SAM CLI lives in its own venv, made on first use (it pins its own boto3 and friends).
 DEPLOY_VENV := .venv-deploy
 $(DEPLOY_VENV)/.installed:
@@ -114,4 +128,4 @@ fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) $(DEPLOY_VENV) target
+	rm -rf $(VENV) $(TOOLS_VENV) $(DEPLOY_VENV) $(BENCH_VENV) target

@@ -85,6 +85,8 @@ pub struct AwsClients {
     pub rds: aws_sdk_rds::Client,
     /// The re-check queue of deferred events (Lambda only).
     pub sqs: aws_sdk_sqs::Client,
+    /// Tags of many resources in one call (the sweep's exemption lookup).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 impl AwsClients {
@@ -97,6 +99,7 @@ impl AwsClients {
             mq: aws_sdk_mq::Client::new(conf),
             rds: aws_sdk_rds::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
         }
     }
 

@@ -89,6 +89,24 @@ def put_retention_policy_rejects_invalid_days():
     LogsBackend.put_retention_policy = put_retention_policy
 
 
+@patch
+def tagging_api_types_log_groups_as_log_group():
+    """AWS: the Resource Groups Tagging API names a resource type by its service and the resource
+    part of its ARN, so log groups (arn:aws:logs:…:log-group:NAME) are `logs:log-group`, the value
+    ResourceTypeFilters takes (Resource Groups Tagging API Reference, GetResources,
+    ResourceTypeFilters: "service[:resourceType]"). moto types them `logs:loggroup`, so a
+    `logs:log-group` filter finds nothing."""
+    from moto.core.resource_tagging import TaggedResource
+    from moto.logs.models import LogsBackend
+
+    def iter_tagged_resources(self):
+        for group in self.groups.values():
+            yield TaggedResource(arn=group.arn, tags=self.tagger.get_tag_dict_for_resource(group.arn),
+                                 resource_type="logs:log-group")
+
+    LogsBackend.iter_tagged_resources = iter_tagged_resources
+
+
 # --------------------------------------------------------------------------------------------
 # IAM: remember when a role and its inline policies were last changed, for propagation.
 # --------------------------------------------------------------------------------------------

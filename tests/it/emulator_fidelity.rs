@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 11] = [
+const COVERED: [&str; 12] = [
     "put_retention_policy_rejects_invalid_days",
+    "tagging_api_types_log_groups_as_log_group",
     "iam_changes_propagate_with_delay",
     "get_trail_finds_multi_region_trails_from_any_region_with_home_region",
     "update_trail_only_in_home_region",
@@ -291,4 +292,17 @@ async fn describe_db_engine_versions_lists_exportable_log_types() {
     assert_eq!(express.db_engine_versions()[0].exportable_log_types(), ["error"]);
     let mysql = rds.describe_db_engine_versions().engine("mysql").send().await.unwrap();
     assert!(mysql.db_engine_versions()[0].exportable_log_types().contains(&"audit".to_owned()));
+}
+
+#[tokio::test]
+async fn tagging_api_types_log_groups_as_log_group() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    c.logs.create_log_group().log_group_name("/a").tags("logmend:exempt", "true").send().await.unwrap();
+    c.logs.create_log_group().log_group_name("/b").tags("team", "x").send().await.unwrap();
+    let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder().key("logmend:exempt").build();
+    let out =
+        c.tagging.get_resources().resource_type_filters("logs:log-group").tag_filters(filter).send().await.unwrap();
+    let arns: Vec<&str> = out.resource_tag_mapping_list().iter().filter_map(|m| m.resource_arn()).collect();
+    assert_eq!(arns, ["arn:aws:logs:us-east-1:123456789012:log-group:/a"]);
 }

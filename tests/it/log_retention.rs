@@ -231,3 +231,50 @@ async fn futures_buffered<F: std::future::Future<Output = ()>>(futures: Vec<F>, 
     use futures::StreamExt;
     futures::stream::iter(futures).buffer_unordered(n).collect::<Vec<()>>().await;
 }
+
+#[tokio::test]
+async fn the_sweep_reads_exemptions_in_one_call_not_one_per_group() {
+    let emulator = Emulator::start();
+    for i in 0..30 {
+        let tags: &[(&str, &str)] = if i % 10 == 0 { &[("logmend:exempt", "TRUE")] } else { &[("team", "payments")] };
+        group_with(&emulator, &format!("/app/g{i:02}"), None, tags).await;
+    }
+    emulator.recorder_reset();
+    let app = app(&emulator, config(Mode::Audit));
+    let report = app.sweep(&[ControlId::LogGroupRetention], 8, |_: &logmend::Decision| {}).await;
+    let skipped: BTreeSet<&str> = report
+        .evaluations
+        .iter()
+        .filter(|e| e.decision.verdict == Verdict::Skipped)
+        .map(|e| e.decision.resource.rsplit(':').next().unwrap())
+        .collect();
+    assert_eq!(skipped, BTreeSet::from(["/app/g00", "/app/g10", "/app/g20"]));
+    assert_eq!(report.summary.count(Verdict::Noncompliant), 27);
+    let calls = emulator.recorded_calls();
+    assert!(!calls.iter().any(|c| c == "logs:ListTagsForResource"), "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| *c == "tagging:GetResources").count(), 1, "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_refused_bulk_tag_lookup_falls_back_to_each_groups_tags() {
+    let emulator = Emulator::start();
+    group_with(&emulator, "/app/exempt", None, &[("logmend:exempt", "true")]).await;
+    group_with(&emulator, "/app/plain", None, &[]).await;
+    emulator.inject(serde_json::json!([{ "action": "tagging:GetResources", "fault": "access-denied", "times": -1 }]));
+    emulator.recorder_reset();
+    let app = app(&emulator, config(Mode::Audit));
+    let report = app.sweep(&[ControlId::LogGroupRetention], 8, |_: &logmend::Decision| {}).await;
+    let verdicts: BTreeSet<(String, Verdict)> = report
+        .evaluations
+        .iter()
+        .map(|e| (e.decision.resource.rsplit(':').next().unwrap().to_owned(), e.decision.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        BTreeSet::from([
+            ("/app/exempt".to_owned(), Verdict::Skipped),
+            ("/app/plain".to_owned(), Verdict::Noncompliant)
+        ])
+    );
+    assert_eq!(emulator.recorded_calls().iter().filter(|c| *c == "logs:ListTagsForResource").count(), 2);
+}
