@@ -475,3 +475,17 @@ impl Emulator {
         AwsClients::new(&conf)
     }
 }
+
+/// Remove logmend's copy of the aurora-mysql8.0 default group, and the clusters that use it,
+/// so the next fix must copy it again (it is one per account and region).
+pub async fn delete_logmend_aurora_group(clients: &AwsClients) {
+    const GROUP: &str = "logmend-aurora-mysql8-0-audit";
+    if let Ok(out) = clients.rds.describe_db_clusters().send().await {
+        for cl in out.db_clusters().iter().filter(|c| c.db_cluster_parameter_group() == Some(GROUP)) {
+            let id = cl.db_cluster_identifier().unwrap_or_default();
+            clients.rds.delete_db_instance().db_instance_identifier(format!("{id}-1")).send().await.ok();
+            clients.rds.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await.ok();
+        }
+    }
+    clients.rds.delete_db_cluster_parameter_group().db_cluster_parameter_group_name(GROUP).send().await.ok();
+}

@@ -8,7 +8,7 @@ use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, Logmend};
 use logmend_integration::{
     Emulator, EmulatorOptions, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
-    create_trail, sample_event,
+    create_trail, delete_logmend_aurora_group, sample_event,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -184,21 +184,7 @@ async fn faults_on_rds_cluster_audit_logs() {
     let cases = scenario
         .run(async |n| {
             // logmend's copy of the default group is per account: remove it so each case copies.
-            if let Ok(out) = c.rds.describe_db_clusters().send().await {
-                for cl in out.db_clusters() {
-                    if cl.db_cluster_parameter_group() == Some("logmend-aurora-mysql8-0-audit") {
-                        let id = cl.db_cluster_identifier().unwrap();
-                        c.rds.delete_db_instance().db_instance_identifier(format!("{id}-1")).send().await.ok();
-                        c.rds.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await.ok();
-                    }
-                }
-            }
-            let _ = c
-                .rds
-                .delete_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name("logmend-aurora-mysql8-0-audit")
-                .send()
-                .await;
+            delete_logmend_aurora_group(&c).await;
             let id = format!("faults-{n}");
             create_aurora_cluster(&c, &id, "aurora-mysql", None, &[], true).await;
             let mut e = sample_event("rds/create-db-cluster-aurora-mysql.json");

@@ -6,7 +6,7 @@ use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, HandlerError, Logmend};
 use logmend_integration::{
     ACCOUNT, Emulator, FUNCTION_ARN, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
-    create_trail, repo_root, sample_event,
+    create_trail, delete_logmend_aurora_group, repo_root, sample_event,
 };
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -73,12 +73,7 @@ async fn an_aurora_fix_killed_after_any_write_is_completed_by_the_next_run() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
     let cases = cut_short_then_complete(&emulator, 3, &[Verdict::Pending], async |k| {
-        let _ = c
-            .rds
-            .delete_db_cluster_parameter_group()
-            .db_cluster_parameter_group_name("logmend-aurora-mysql8-0-audit")
-            .send()
-            .await;
+        delete_logmend_aurora_group(&c).await;
         let id = format!("cut-{k}");
         create_aurora_cluster(&c, &id, "aurora-mysql", None, &[], true).await;
         let mut e = sample_event("rds/create-db-cluster-aurora-mysql.json");

@@ -248,6 +248,25 @@ async fn family_of(cx: &Context<'_>, group: &str) -> Result<Option<String>, Cont
     }
 }
 
+/// Every cluster of the region that `keep` accepts (DescribeDBClusters, paginated).
+async fn clusters_where(
+    cx: &Context<'_>,
+    keep: impl Fn(&DbCluster) -> bool + Send,
+) -> Result<Vec<ClusterTarget>, ControlError> {
+    let mut pages = cx.clients.rds.describe_db_clusters().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", &cx.clients.region, e))?;
+        out.extend(
+            page.db_clusters()
+                .iter()
+                .filter(|c| keep(c))
+                .filter_map(|c| c.db_cluster_identifier().map(|id| ClusterTarget::Cluster(id.to_owned()))),
+        );
+    }
+    Ok(out)
+}
+
 impl Control for RdsClusterAuditLogs {
     type Target = ClusterTarget;
     type Finding = ClusterFinding;
@@ -276,33 +295,11 @@ impl Control for RdsClusterAuditLogs {
         let ClusterTarget::UsingParameterGroup(group) = target else {
             return Ok(vec![target]);
         };
-        let mut pages = cx.clients.rds.describe_db_clusters().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", &cx.clients.region, e))?;
-            out.extend(
-                page.db_clusters()
-                    .iter()
-                    .filter(|c| c.db_cluster_parameter_group().is_some_and(|g| g.eq_ignore_ascii_case(&group)))
-                    .filter_map(|c| c.db_cluster_identifier().map(|id| ClusterTarget::Cluster(id.to_owned()))),
-            );
-        }
-        Ok(out)
+        clusters_where(cx, |c| c.db_cluster_parameter_group().is_some_and(|g| g.eq_ignore_ascii_case(&group))).await
     }
 
     async fn list(&self, cx: &Context<'_>) -> Result<Vec<ClusterTarget>, ControlError> {
-        let mut pages = cx.clients.rds.describe_db_clusters().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", &cx.clients.region, e))?;
-            out.extend(
-                page.db_clusters()
-                    .iter()
-                    .filter(|c| c.engine().and_then(AuroraEngine::of).is_some())
-                    .filter_map(|c| c.db_cluster_identifier().map(|id| ClusterTarget::Cluster(id.to_owned()))),
-            );
-        }
-        Ok(out)
+        clusters_where(cx, |c| c.engine().and_then(AuroraEngine::of).is_some()).await
     }
 
     async fn check(&self, cx: &Context<'_>, target: &ClusterTarget) -> Result<Checked<ClusterFinding>, ControlError> {
