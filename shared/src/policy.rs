@@ -58,18 +58,21 @@ pub fn statements(controls: &[ControlId], mode: Mode) -> BTreeMap<(Access, &'sta
     grouped
 }
 
+/// One Allow statement, its Sid numbered in the policy's order.
+fn statement(index: usize, access: Access, actions: BTreeSet<&'static str>, resource: Value) -> Value {
+    json!({
+        "Sid": format!("{}{}", match access { Access::Read => "Read", Access::Write => "Write" }, index + 1),
+        "Effect": "Allow",
+        "Action": actions.into_iter().collect::<Vec<_>>(),
+        "Resource": resource,
+    })
+}
+
 pub fn policy_document(controls: &[ControlId], mode: Mode, placeholders: &Placeholders) -> Value {
     let statements: Vec<Value> = statements(controls, mode)
         .into_iter()
         .enumerate()
-        .map(|(i, ((access, resource), actions))| {
-            json!({
-                "Sid": format!("{}{}", match access { Access::Read => "Read", Access::Write => "Write" }, i + 1),
-                "Effect": "Allow",
-                "Action": actions.into_iter().collect::<Vec<_>>(),
-                "Resource": placeholders.fill(resource),
-            })
-        })
+        .map(|(i, ((access, resource), actions))| statement(i, access, actions, json!(placeholders.fill(resource))))
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
@@ -84,12 +87,7 @@ pub fn cloudformation_statements(controls: &[ControlId], remediate_condition: &s
         .enumerate()
         .map(|(i, ((access, resource), actions))| {
             let resource = if resource.contains("${") { json!({ "Fn::Sub": resource }) } else { json!(resource) };
-            let statement = json!({
-                "Sid": format!("{}{}", match access { Access::Read => "Read", Access::Write => "Write" }, i + 1),
-                "Effect": "Allow",
-                "Action": actions.into_iter().collect::<Vec<_>>(),
-                "Resource": resource,
-            });
+            let statement = statement(i, access, actions, resource);
             match access {
                 Access::Read => statement,
                 Access::Write => json!({ "Fn::If": [remediate_condition, statement, { "Ref": "AWS::NoValue" }] }),

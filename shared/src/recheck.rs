@@ -46,7 +46,6 @@ impl Logmend {
         };
         let max = self.config.recheck_max_attempts;
         let deferred = evaluations.iter_mut().filter(|e| e.decision.verdict == Verdict::Deferred);
-        let mut any = false;
         if check >= max {
             for e in deferred {
                 e.decision.verdict = Verdict::Failed;
@@ -56,6 +55,7 @@ impl Logmend {
             return Ok(evaluations);
         }
         let delay = self.config.recheck_delay_seconds;
+        let mut any = false;
         for e in deferred {
             any = true;
             e.decision.reason = format!("{}; check {} of {max} in {delay} s", e.decision.reason, check + 1);

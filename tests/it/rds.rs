@@ -58,6 +58,11 @@ async fn audit_parameters(emulator: &Emulator, group: &str) -> (String, String) 
     (get("server_audit_logging"), get("server_audit_events"))
 }
 
+/// A custom aurora-mysql8.0 cluster parameter group with audit logging on.
+async fn audit_ready_group(c: &logmend::aws::AwsClients, name: &str) {
+    create_cluster_parameter_group(c, name, &[("server_audit_logging", "1"), ("server_audit_events", "CONNECT")]).await;
+}
+
 async fn instance_exports(emulator: &Emulator, id: &str) -> Vec<String> {
     let out =
         emulator.clients("us-east-1").rds.describe_db_instances().db_instance_identifier(id).send().await.unwrap();
@@ -159,12 +164,7 @@ async fn aurora_mysql_on_a_custom_group_gets_the_parameters_and_the_export_fixed
 async fn a_compliant_cluster_and_a_second_run_make_no_write() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
-    create_cluster_parameter_group(
-        &c,
-        "app-aurora-mysql8",
-        &[("server_audit_logging", "1"), ("server_audit_events", "CONNECT")],
-    )
-    .await;
+    audit_ready_group(&c, "app-aurora-mysql8").await;
     create_aurora_cluster(&c, "orders-aurora", "aurora-mysql", Some("app-aurora-mysql8"), &["audit"], true).await;
     emulator.recorder_reset();
     let app = app(&emulator, config(Mode::Remediate));
@@ -217,12 +217,7 @@ async fn aurora_postgresql_gets_the_postgresql_export_only() {
 async fn a_parameter_group_change_rechecks_every_cluster_that_uses_it() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
-    create_cluster_parameter_group(
-        &c,
-        "app-aurora-mysql8",
-        &[("server_audit_logging", "1"), ("server_audit_events", "CONNECT")],
-    )
-    .await;
+    audit_ready_group(&c, "app-aurora-mysql8").await;
     create_aurora_cluster(&c, "orders-aurora", "aurora-mysql", Some("app-aurora-mysql8"), &["audit"], false).await;
     create_aurora_cluster(&c, "billing-aurora", "aurora-mysql", Some("app-aurora-mysql8"), &["audit"], false).await;
     create_aurora_cluster(&c, "other-aurora", "aurora-mysql", None, &[], false).await;

@@ -147,6 +147,17 @@ pub struct Context<'a> {
     pub account: Option<&'a str>,
 }
 
+/// Whether a resource's lifecycle state lets logmend change it now, later, or not at all; each
+/// control maps its service's states onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Being created, modified, backed up, rebooted…: look again later (`deferred`).
+    NotYet,
+    /// Stopped, failed, being deleted: nothing to do (`skipped`; the sweep looks again).
+    Inactive,
+}
+
 /// What `check` found.
 #[derive(Debug)]
 pub enum State<F> {

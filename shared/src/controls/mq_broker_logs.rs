@@ -13,7 +13,8 @@
 //! when none covers the broker (others' policies are never changed).
 
 use super::{
-    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
+    is_exempt,
 };
 use crate::aws::AwsError;
 use crate::config::{Config, MqReboot};
@@ -134,15 +135,9 @@ fn readiness(state: Option<&BrokerState>) -> Readiness {
     match state {
         // A replica of a cross-region pair is a working broker with its own log settings.
         Some(BrokerState::Running) | Some(BrokerState::Replica) => Readiness::Ready,
-        Some(BrokerState::CreationFailed) | Some(BrokerState::DeletionInProgress) => Readiness::Gone,
+        Some(BrokerState::CreationFailed) | Some(BrokerState::DeletionInProgress) => Readiness::Inactive,
         _ => Readiness::NotYet,
     }
-}
-
-enum Readiness {
-    Ready,
-    NotYet,
-    Gone,
 }
 
 /// The CloudWatch Logs resource policy that lets Amazon MQ publish a region's broker logs, and
@@ -392,7 +387,7 @@ impl Control for MqBrokerLogs {
         let state = b.broker_state().map_or("(none)", |s| s.as_str()).to_owned();
         match readiness(b.broker_state()) {
             Readiness::Ready => {}
-            Readiness::Gone => {
+            Readiness::Inactive => {
                 return Ok(Checked { resource, state: State::Skipped(format!("broker is {state}")) });
             }
             Readiness::NotYet => {

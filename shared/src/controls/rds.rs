@@ -1,16 +1,6 @@
 //! What the two RDS controls share: reading an RDS status and an RDS tag list.
 
-use super::{Context, is_exempt};
-
-/// Whether logmend can change a DB cluster or instance in this status now, later, or never.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readiness {
-    Ready,
-    /// Being created, modified, backed up, rebooted…: look again later.
-    NotYet,
-    /// Stopped, failed, being deleted: nothing to do (the sweep looks again once it runs).
-    Inactive,
-}
+use super::{Context, Readiness, is_exempt};
 
 /// RDS statuses (RDS User Guide, "Viewing Amazon RDS DB instance status" and "Viewing DB
 /// cluster status"). Unknown statuses count as transitional: a later look decides.

@@ -14,8 +14,10 @@
 //! once regardless, and ApplyImmediately would also apply changes someone else queued for the
 //! maintenance window.
 
-use super::rds::{Readiness, exempt, readiness};
-use super::{Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger};
+use super::rds::{exempt, readiness};
+use super::{
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
+};
 use crate::aws::AwsError;
 use crate::config::Config;
 use crate::decision::Change;

@@ -9,8 +9,10 @@
 //! read. ModifyDBInstance's export change applies at once; it is sent without ApplyImmediately
 //! so that changes queued by others for the maintenance window stay queued.
 
-use super::rds::{Readiness, exempt, readiness};
-use super::{Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger};
+use super::rds::{exempt, readiness};
+use super::{
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
+};
 use crate::aws::AwsError;
 use crate::config::Config;
 use crate::decision::Change;
