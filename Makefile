@@ -6,22 +6,28 @@ PYTHON       ?= python3
 VENV         := .venv
 VENV_STAMP   := $(VENV)/.installed
 CARGO        ?= cargo
-TOOLS_VENV   := .venv-tools
-TOOLS_STAMP  := $(TOOLS_VENV)/.installed
-# The event functions and the sweep, as in shared/src/deployment.rs and infra/template.yaml.
-FUNCTIONS    := mq-broker-logs rds-audit-logs trail-cloudwatch log-retention sweep
+# checkov and the SAM translator, for `make test`/`make lint` (template lint, StackSet render).
+LINT_VENV    := .venv-lint
+LINT_STAMP   := $(LINT_VENV)/.installed
+# cargo-lambda and zig, for `make build` only.
+BUILD_VENV   := .venv-build
+BUILD_STAMP  := $(BUILD_VENV)/.installed
+# One function per family (shared/src/lib.rs FAMILIES); tests/it/dependencies.rs holds the
+# folders and the registry equal.
+FUNCTIONS    := $(notdir $(wildcard functions/*))
 # One build for tests and demo: `cargo test --workspace` enables the SDKs' test-util
 # feature (dev-dependencies), so building the demo binary the same way reuses it instead of
 # compiling every SDK crate a second time.
 CARGO_TEST_BUILD := $(CARGO) test --workspace --no-run --locked
 
-.PHONY: help venv tools test demo lint lint-template build deploy stackset-template fuzz bench fmt clean
+.PHONY: help venv test demo lint lint-template template build deploy stackset-template fuzz bench fmt clean
 
 help:
 	@echo "make demo   run logmend against the local AWS emulator: non-compliant before, fixed after"
 	@echo "make test   the whole test suite (unit + integration against the emulator)"
 	@echo "make lint   rustfmt check, clippy, cfn-lint and checkov on infra/template.yaml"
 	@echo "make build  release arm64 Lambda zips (cargo-lambda) in target/lambda/"
+	@echo "make template  write infra/template.yaml from the control registry (logmend template)"
 	@echo "make deploy sam deploy of infra/template.yaml (guided the first time)"
 	@echo "make stackset-template  the template a StackSet deploys, in infra/build/"
 	@echo "make fuzz   fuzz the event parser and handler for FUZZ_SECONDS (default 300)"
@@ -35,12 +41,15 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 
 venv: $(VENV_STAMP)
 
-$(TOOLS_STAMP): infra/requirements-tools.txt
-	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-tools.txt
+$(LINT_STAMP): infra/requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-lint.txt
 	touch $@
 
-tools: $(TOOLS_STAMP)
+$(BUILD_STAMP): infra/requirements-build.txt
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-build.txt
+	touch $@
 
 test: $(VENV_STAMP) lint-template
 	$(CARGO) fmt --all --check
@@ -56,27 +65,31 @@ lint: lint-template
 
 # cfn-lint comes with the emulator's pinned packages; checkov runs offline (--skip-download).
 # Every suppressed checkov finding is explained beside it in the template's Metadata.
-lint-template: $(VENV_STAMP) $(TOOLS_STAMP) stackset-template
+lint-template: $(VENV_STAMP) $(LINT_STAMP) stackset-template
 	$(VENV)/bin/cfn-lint infra/template.yaml infra/stackset.yaml infra/code-bucket.yaml \
 		infra/build/logmend-stack-instance.json
-	$(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	$(LINT_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		-f infra/template.yaml -f infra/stackset.yaml -f infra/code-bucket.yaml
 
 # One cargo-lambda run builds every function (one resolution of features, one target dir);
 # zig, from the tools venv, cross-links for arm64 against glibc 2.30+ (provided.al2023).
-build: $(TOOLS_STAMP)
-	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/cargo-lambda lambda build --release --arm64 \
+build: $(BUILD_STAMP)
+	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" $(BUILD_VENV)/bin/cargo-lambda lambda build --release --arm64 \
 		--locked $(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do \
 		rm -f target/lambda/$$f.zip; \
-		(cd target/lambda/$$f && $(CURDIR)/$(TOOLS_VENV)/bin/python -m zipfile -c ../$$f.zip bootstrap) || exit 1; \
+		(cd target/lambda/$$f && $(CURDIR)/$(BUILD_VENV)/bin/python -m zipfile -c ../$$f.zip bootstrap) || exit 1; \
 		printf '%-18s bootstrap %8s bytes   zip %8s bytes\n' $$f \
 			$$(stat -c %s target/lambda/$$f/bootstrap) $$(stat -c %s target/lambda/$$f.zip); \
 	done
 
 # The plain-CloudFormation template a StackSet deploys (no transforms there): infra/build/.
-stackset-template: $(TOOLS_STAMP)
-	$(TOOLS_VENV)/bin/python infra/render_stackset.py
+stackset-template: $(LINT_STAMP)
+	$(LINT_VENV)/bin/python infra/render_stackset.py
+
+# infra/template.yaml is the registry's output; tests/it/template.rs fails when it is stale.
+template:
+	$(CARGO) run --quiet --locked -p logmend -- template > infra/template.yaml
 
 # cargo-fuzz (installed by make from crates.io) drives libFuzzer over fuzz/fuzz_targets/event.rs,
 # seeded with every sample event. No sanitizer: the project has no unsafe code, and panics are
@@ -116,7 +129,7 @@ $(DEPLOY_VENV)/.installed:
 	touch $@
 
 deploy: $(DEPLOY_VENV)/.installed
-	@test -f target/lambda/sweep/bootstrap || { echo "run make build first"; exit 1; }
+	@for f in $(FUNCTIONS); do test -f target/lambda/$$f/bootstrap || { echo "run make build first"; exit 1; }; done
 	@if [ -f infra/samconfig.toml ]; then \
 		$(DEPLOY_VENV)/bin/sam deploy --template-file infra/template.yaml --config-file samconfig.toml; \
 	else \
@@ -128,4 +141,4 @@ fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) $(DEPLOY_VENV) $(BENCH_VENV) target
+	rm -rf $(VENV) $(LINT_VENV) $(BUILD_VENV) $(DEPLOY_VENV) $(BENCH_VENV) target

@@ -5,11 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logmend::aws::AwsClients;
-use logmend::controls::{ControlId, named_targets};
 use logmend::decision::Mode;
 use logmend::event::ApiCallEvent;
-use logmend::{Config, Logmend};
+use logmend::{ClientSet, Config, Logmend};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -23,7 +21,7 @@ fn harness() -> &'static Harness {
     H.get_or_init(|| {
         let conf = logmend::aws::offline_sdk_config("us-east-1");
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let app = Logmend::new(Config::new(Mode::Remediate), AwsClients::new(&conf));
+        let app = logmend::app(Config::new(Mode::Remediate), ClientSet::new(&conf));
         Harness { runtime, app }
     })
 }
@@ -32,8 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = ApiCallEvent::from_slice(data);
     let Ok(value) = serde_json::from_slice::<Value>(data) else { return };
     if let Ok(event) = ApiCallEvent::from_value(&value) {
-        for id in ControlId::ALL {
-            let _ = named_targets(id, &event);
+        for control in logmend::all_controls() {
+            let _ = control.named_targets(&event);
         }
     }
     let h = harness();

@@ -7,7 +7,6 @@ pub mod template;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use base64::Engine as _;
-use logmend::aws::AwsClients;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -17,6 +16,48 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const ACCOUNT: &str = "123456789012";
+
+/// Every SDK client the tests set resources up with, for one region. `logmend::app` takes it
+/// (through `ClientSet`), each family getting its own clients out of it, so a mock put in a
+/// field (`AwsClients { rds: mocked, ..offline_clients() }`) is the client the control calls.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub region: String,
+    pub sdk: SdkConfig,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub mq: aws_sdk_mq::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+}
+
+impl AwsClients {
+    pub fn new(conf: &SdkConfig) -> Self {
+        Self {
+            region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
+            sdk: conf.clone(),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(conf),
+            iam: aws_sdk_iam::Client::new(conf),
+            mq: aws_sdk_mq::Client::new(conf),
+            rds: aws_sdk_rds::Client::new(conf),
+            sqs: aws_sdk_sqs::Client::new(conf),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
+        }
+    }
+}
+
+impl From<AwsClients> for logmend::ClientSet {
+    fn from(c: AwsClients) -> Self {
+        logmend::ClientSet::new(&c.sdk)
+            .with(logmend::logs::Clients { logs: c.logs.clone(), tagging: c.tagging.clone() })
+            .with(logmend::cloudtrail::Clients { cloudtrail: c.cloudtrail.clone(), logs: c.logs.clone(), iam: c.iam })
+            .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
+            .with(logmend::rds::Clients { rds: c.rds })
+    }
+}
 /// The ARN a Lambda context would give, in the sample events' account.
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:logmend-test";
 

@@ -1,10 +1,11 @@
 //! Reading infra/template.yaml as CloudFormation sees it, to hold its roles and rules equal to
-//! what the controls declare. The template writes intrinsic functions in their long form
-//! (`Fn::Sub:`), so plain YAML reads it.
+//! what the controls declare: a check of the generator's output that does not trust the
+//! generator. The template writes intrinsic functions in their long form (`Fn::Sub:`), so
+//! plain YAML reads it.
 
-use logmend::controls::{Permission, Trigger};
+use logmend::Family;
+use logmend::controls::{ControlSpec, Permission, Trigger};
 use logmend::decision::Mode;
-use logmend::deployment::FunctionSpec;
 use logmend::policy::{Access, permissions};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -38,14 +39,33 @@ impl Template {
         Some(&self.0["Resources"][logical])
     }
 
-    /// The statements of a role's inline policy, as a mode deploys them: statements under
-    /// `Fn::If: [IsRemediate, s, AWS::NoValue]` only in remediate mode.
+    /// The statements of a role's inline policy named `policy_name`, as a mode deploys them.
     pub fn role_statements<'a>(role: &'a Value, policy_name: &str, mode: Mode) -> Vec<&'a Value> {
         let policies = role["Properties"]["Policies"].as_array().map(Vec::as_slice).unwrap_or_default();
         let Some(policy) = policies.iter().find(|p| p["PolicyName"] == policy_name) else {
             return vec![];
         };
-        let statements = policy["PolicyDocument"]["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Self::document_statements(&policy["PolicyDocument"], mode)
+    }
+
+    /// The managed policies a role attaches (`ManagedPolicyArns: [Ref X, …]`), as resources.
+    pub fn managed_policies<'a>(&'a self, role: &'a Value) -> Vec<&'a Value> {
+        let arns = role["Properties"]["ManagedPolicyArns"].as_array().map(Vec::as_slice).unwrap_or_default();
+        arns.iter().filter_map(|a| a["Ref"].as_str()).map(|logical| &self.0["Resources"][logical]).collect()
+    }
+
+    /// Every statement of a role's managed policies, as a mode deploys them.
+    pub fn controls_statements<'a>(&'a self, role: &'a Value, mode: Mode) -> Vec<&'a Value> {
+        self.managed_policies(role)
+            .into_iter()
+            .flat_map(|p| Self::document_statements(&p["Properties"]["PolicyDocument"], mode))
+            .collect()
+    }
+
+    /// A policy document's statements as a mode deploys them: statements under
+    /// `Fn::If: [IsRemediate, s, AWS::NoValue]` only in remediate mode.
+    pub fn document_statements(document: &Value, mode: Mode) -> Vec<&Value> {
+        let statements = document["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
         statements
             .iter()
             .filter_map(|s| match s.get("Fn::If") {
@@ -125,20 +145,21 @@ pub fn compare_role(function: &str, mode: Mode, template: &BTreeSet<Grant>, decl
 /// both modes, and (for event functions) its EventBridge rule.
 pub fn check_function(
     template: &Template,
-    spec: &FunctionSpec,
+    spec: &Family,
     declared_for: impl Fn(Mode) -> Vec<(Access, Permission)>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let Some((logical, function)) = template.function(spec.name) else {
-        return vec![format!("no function with CodeUri ../target/lambda/{}/", spec.name)];
+    let name = spec.function;
+    let Some((logical, function)) = template.function(name) else {
+        return vec![format!("no function with CodeUri ../target/lambda/{name}/")];
     };
     let Some(role) = template.role_of(function) else {
         return vec![format!("{logical} has no Role: Fn::GetAtt [<role>, Arn]")];
     };
     for mode in [Mode::Audit, Mode::Remediate] {
-        let statements = Template::role_statements(role, "controls", mode);
+        let statements = template.controls_statements(role, mode);
         let granted = grants(&statements, &mut problems);
-        problems.extend(compare_role(spec.name, mode, &granted, &declared_grants(&declared_for(mode))));
+        problems.extend(compare_role(name, mode, &granted, &declared_grants(&declared_for(mode))));
     }
     // The plumbing policy reaches only the stack's own log group and queues.
     let allowed: BTreeSet<&str> = [
@@ -154,50 +175,84 @@ pub fn check_function(
     for s in Template::role_statements(role, "plumbing", Mode::Remediate) {
         for action in strings(&s["Action"]) {
             if !allowed.contains(action.as_str()) {
-                problems.push(format!("{}: plumbing grants {action}", spec.name));
+                problems.push(format!("{name}: plumbing grants {action}"));
             }
         }
         if s["Resource"].get("Fn::GetAtt").is_none() {
-            problems
-                .push(format!("{}: plumbing reaches beyond the stack's own resources: {}", spec.name, s["Resource"]));
+            problems.push(format!("{name}: plumbing reaches beyond the stack's own resources: {}", s["Resource"]));
         }
     }
-    if !spec.scheduled {
-        problems.extend(check_rule(spec, function));
-    } else if !function["Properties"]["Events"].as_object().is_some_and(|e| e.values().any(|v| v["Type"] == "Schedule"))
-    {
-        problems.push(format!("{}: the scheduled function has no Schedule event", spec.name));
+    problems.extend(check_rules(spec, function));
+    let events = function["Properties"]["Events"].as_object().cloned().unwrap_or_default();
+    if !events.values().any(|v| v["Type"] == "Schedule") {
+        problems.push(format!("{name}: no Schedule event, so its sweep never runs"));
+    }
+    let queue = events.values().find(|v| v["Type"] == "SQS");
+    match queue {
+        None => problems.push(format!("{name}: no SQS event source for its queue")),
+        Some(q) => {
+            let p = &q["Properties"];
+            if p["FunctionResponseTypes"] != serde_json::json!(["ReportBatchItemFailures"]) {
+                problems.push(format!("{name}: the queue's failures are not reported per item"));
+            }
+            if p["ScalingConfig"]["MaximumConcurrency"].is_null() {
+                problems.push(format!("{name}: the queue's concurrency is unbounded"));
+            }
+            let queue_logical = p["Queue"]["Fn::GetAtt"][0].as_str().unwrap_or_default();
+            if function["Properties"]["Environment"]["Variables"]["LOGMEND_QUEUE_URL"]["Ref"] != queue_logical {
+                problems.push(format!("{name}: LOGMEND_QUEUE_URL is not the queue it consumes"));
+            }
+        }
     }
     problems
 }
 
-/// The EventBridge rule matches exactly the controls' triggers.
-fn check_rule(spec: &FunctionSpec, function: &Value) -> Vec<String> {
+/// The EventBridge rules, one per event source, match exactly the controls' triggers there,
+/// with the top-level `source` EventBridge gives that service's CloudTrail events.
+fn check_rules(spec: &Family, function: &Value) -> Vec<String> {
+    let name = spec.function;
     let events = function["Properties"]["Events"].as_object().cloned().unwrap_or_default();
     let rules: Vec<&Value> = events.values().filter(|e| e["Type"] == "EventBridgeRule").collect();
-    let [rule] = rules.as_slice() else {
-        return vec![format!("{}: {} EventBridge rules, expected one", spec.name, rules.len())];
-    };
-    let pattern = &rule["Properties"]["Pattern"];
-    let triggers: Vec<&Trigger> = spec.controls.iter().flat_map(|c| c.spec().triggers).collect();
+    let triggers: Vec<&Trigger> = spec.specs().flat_map(|c| c.triggers).collect();
+    let sources: BTreeSet<&str> = triggers.iter().map(|t| t.event_source).collect();
     let mut problems = Vec::new();
-    let sources: BTreeSet<String> = triggers.iter().map(|t| t.event_source.to_owned()).collect();
-    let names: BTreeSet<String> = triggers.iter().flat_map(|t| t.event_names.iter().map(|n| (*n).to_owned())).collect();
-    let got_sources: BTreeSet<String> = strings(&pattern["detail"]["eventSource"]).into_iter().collect();
-    let got_names: BTreeSet<String> = strings(&pattern["detail"]["eventName"]).into_iter().collect();
-    if got_sources != sources {
-        problems.push(format!("{}: rule eventSource {got_sources:?}, controls {sources:?}", spec.name));
+    if rules.len() != sources.len() {
+        problems.push(format!("{name}: {} EventBridge rules for {} event sources", rules.len(), sources.len()));
     }
-    if got_names != names {
-        problems.push(format!("{}: rule eventName {got_names:?}, controls {names:?}", spec.name));
-    }
-    if strings(&pattern["detail-type"]) != ["AWS API Call via CloudTrail"] {
-        problems.push(format!("{}: rule detail-type {}", spec.name, pattern["detail-type"]));
+    for source in sources {
+        let names: BTreeSet<String> = triggers
+            .iter()
+            .filter(|t| t.event_source == source)
+            .flat_map(|t| t.event_names.iter().map(|n| (*n).to_owned()))
+            .collect();
+        let Some(rule) = rules.iter().find(|r| strings(&r["Properties"]["Pattern"]["detail"]["eventSource"]) == [source])
+        else {
+            problems.push(format!("{name}: no rule for eventSource {source}"));
+            continue;
+        };
+        let pattern = &rule["Properties"]["Pattern"];
+        let top_source = format!("aws.{}", source.trim_end_matches(".amazonaws.com"));
+        if strings(&pattern["source"]) != [top_source.clone()] {
+            problems.push(format!("{name}: rule for {source} has source {}, expected [{top_source}]", pattern["source"]));
+        }
+        let got_names: BTreeSet<String> = strings(&pattern["detail"]["eventName"]).into_iter().collect();
+        if got_names != names {
+            problems.push(format!("{name}: rule eventName {got_names:?}, controls {names:?}"));
+        }
+        if strings(&pattern["detail-type"]) != ["AWS API Call via CloudTrail"] {
+            problems.push(format!("{name}: rule detail-type {}", pattern["detail-type"]));
+        }
+        if pattern["detail"]["errorCode"] != serde_json::json!([{"exists": false}]) {
+            problems.push(format!("{name}: rule does not exclude failed calls"));
+        }
     }
     problems
 }
 
 /// The declared permissions of a function's controls in a mode.
-pub fn declared(spec: &FunctionSpec) -> impl Fn(Mode) -> Vec<(Access, Permission)> + '_ {
-    move |mode| permissions(spec.controls, mode)
+pub fn declared(spec: &Family) -> impl Fn(Mode) -> Vec<(Access, Permission)> + '_ {
+    move |mode| {
+        let specs: Vec<&ControlSpec> = spec.specs().collect();
+        permissions(&specs, mode)
+    }
 }

@@ -1,6 +1,5 @@
 //! `cloudtrail-cloudwatch-logs` end to end against the emulator, one test per real-world path.
 
-use logmend::controls::ControlId;
 use logmend::decision::{Mode, Verdict};
 use logmend::{HandlerError, Logmend};
 use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config, create_trail, sample_event};
@@ -16,7 +15,7 @@ const ROLE: &str = "LogmendTrail-us-east-1-org-audit";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/logmend/LogmendTrail-us-east-1-org-audit";
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
-    Logmend::new(config(mode), emulator.clients("us-east-1"))
+    logmend::app(config(mode), emulator.clients("us-east-1"))
 }
 
 async fn setup(mode: Mode) -> (Emulator, Logmend) {
@@ -134,7 +133,7 @@ async fn audit_mode_makes_no_mutating_call_and_reports_the_planned_changes() {
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     let calls: BTreeSet<String> = emulator.recorded_calls().into_iter().collect();
     let reads: BTreeSet<String> =
-        ControlId::CloudtrailCloudwatchLogs.spec().reads.iter().map(|p| p.action.to_owned()).collect();
+        logmend::spec("cloudtrail-cloudwatch-logs").unwrap().reads.iter().map(|p| p.action.to_owned()).collect();
     assert!(
         calls.is_subset(&reads),
         "audit used undeclared actions: {:?}",
@@ -146,7 +145,7 @@ async fn audit_mode_makes_no_mutating_call_and_reports_the_planned_changes() {
 async fn every_call_of_a_full_fix_is_a_declared_action() {
     let (emulator, app) = setup(Mode::Remediate).await;
     app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
-    let spec = ControlId::CloudtrailCloudwatchLogs.spec();
+    let spec = logmend::spec("cloudtrail-cloudwatch-logs").unwrap();
     let declared: BTreeSet<String> = spec.reads.iter().chain(spec.writes).map(|p| p.action.to_owned()).collect();
     let calls: BTreeSet<String> = emulator.recorded_calls().into_iter().collect();
     assert!(calls.is_subset(&declared), "undeclared: {:?}", calls.difference(&declared).collect::<Vec<_>>());
@@ -201,7 +200,7 @@ async fn failed_call_events_are_skipped_without_any_call() {
 #[tokio::test]
 async fn shadow_trail_events_are_skipped_in_the_other_region() {
     let (emulator, _) = setup(Mode::Remediate).await;
-    let away = Logmend::new(config(Mode::Remediate), emulator.clients("eu-west-1"));
+    let away = logmend::app(config(Mode::Remediate), emulator.clients("eu-west-1"));
     let out = away.handle_event(&sample_event("cloudtrail/update-trail-shadow-region.json")).await.unwrap();
     let d = &out[0].decision;
     assert_eq!(d.verdict, Verdict::Skipped, "{d:?}");
@@ -273,7 +272,7 @@ async fn iam_propagation_that_outlasts_the_timeout_fails_for_a_retry() {
     create_trail(&emulator, &emulator.clients("us-east-1"), TRAIL, true).await;
     let mut cfg = config(Mode::Remediate);
     cfg.iam_propagation_timeout = Duration::from_secs(1);
-    let app = Logmend::new(cfg, emulator.clients("us-east-1"));
+    let app = logmend::app(cfg, emulator.clients("us-east-1"));
     let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
     let d = &out[0].decision;
     assert_eq!(d.verdict, Verdict::Failed);
@@ -318,18 +317,18 @@ async fn sweep_fixes_home_trails_and_skips_shadows() {
     create_trail(&emulator, &west, "west-only", false).await;
 
     let audit = app(&emulator, Mode::Audit);
-    let report = audit.sweep(&[], 4, |_| {}).await;
+    let report = audit.sweep(&[], 4, None, |_| {}).await;
     assert_eq!(report.summary.count(Verdict::Noncompliant), 2, "{:?}", report.summary);
     assert_eq!(report.summary.total, 2, "west-only is not visible from us-east-1");
 
     let fix = app(&emulator, Mode::Remediate);
-    let report = fix.sweep(&[], 4, |_| {}).await;
+    let report = fix.sweep(&[], 4, None, |_| {}).await;
     assert_eq!(report.summary.count(Verdict::Fixed), 2, "{:?}", report.summary);
 
     // From eu-west-1 the multi-region trail is a shadow: skipped, never changed twice.
-    let west_app = Logmend::new(config(Mode::Remediate), west);
+    let west_app = logmend::app(config(Mode::Remediate), west);
     emulator.recorder_reset();
-    let report = west_app.sweep(&[], 4, |_| {}).await;
+    let report = west_app.sweep(&[], 4, None, |_| {}).await;
     let by_resource: Vec<(String, Verdict)> =
         report.evaluations.iter().map(|e| (e.decision.resource.clone(), e.decision.verdict)).collect();
     assert!(by_resource.contains(&(TRAIL_ARN.to_owned(), Verdict::Skipped)), "{by_resource:?}");

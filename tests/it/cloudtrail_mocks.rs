@@ -11,7 +11,7 @@ use aws_sdk_iam::types::error::NoSuchEntityException;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use logmend::Logmend;
-use logmend::aws::AwsClients;
+use logmend_integration::AwsClients;
 use logmend::decision::{Mode, Verdict};
 use logmend_integration::{config, offline_clients, sample_event};
 use std::time::Duration;
@@ -85,7 +85,7 @@ fn app(clients: AwsClients, timeout: Duration) -> Logmend {
     let mut cfg = config(Mode::Remediate);
     cfg.iam_propagation_timeout = timeout;
     cfg.iam_propagation_first_backoff = Duration::from_millis(5);
-    Logmend::new(cfg, clients)
+    logmend::app(cfg, clients)
 }
 
 #[tokio::test]

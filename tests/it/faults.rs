@@ -44,7 +44,7 @@ async fn run_case(app: &Logmend, event: &Value) -> (Decision, bool) {
 impl Scenario<'_> {
     /// Every fault, persistent then once, on every call; returns how many cases ran.
     async fn run<F: AsyncFnMut(usize) -> Value>(&self, mut setup: F) -> usize {
-        let app = Logmend::new(
+        let app = logmend::app(
             config(Mode::Remediate),
             self.emulator.clients_with_timeout("us-east-1", Duration::from_millis(1500)),
         );

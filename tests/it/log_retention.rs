@@ -1,6 +1,5 @@
 //! `log-group-retention` against the emulator, and the sweep over thousands of resources.
 
-use logmend::controls::ControlId;
 use logmend::decision::{Mode, Verdict};
 use logmend::{Config, Logmend};
 use logmend_integration::{Emulator, config, create_trail, sample_event};
@@ -28,7 +27,7 @@ async fn retention_of(emulator: &Emulator, name: &str) -> Option<i32> {
 }
 
 fn app(emulator: &Emulator, cfg: Config) -> Logmend {
-    Logmend::new(cfg, emulator.clients("us-east-1"))
+    logmend::app(cfg, emulator.clients("us-east-1"))
 }
 
 async fn handle(app: &Logmend, event: &str) -> logmend::Decision {
@@ -107,7 +106,7 @@ async fn audit_mode_makes_no_write_and_says_what_it_would_set() {
     assert_eq!(d.changes[0].detail, "/app/payments retentionInDays=365");
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     let reads: BTreeSet<String> =
-        ControlId::LogGroupRetention.spec().reads.iter().map(|p| p.action.to_owned()).collect();
+        logmend::spec("log-group-retention").unwrap().reads.iter().map(|p| p.action.to_owned()).collect();
     let calls: BTreeSet<String> = emulator.recorded_calls().into_iter().collect();
     assert!(calls.is_subset(&reads), "{calls:?}");
 }
@@ -192,7 +191,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     let exempt_groups = GROUPS - noncompliant_groups - compliant_groups;
 
     emulator.recorder_reset();
-    let audit = app(&emulator, config(Mode::Audit)).sweep(&[], 8, |_| {}).await;
+    let audit = app(&emulator, config(Mode::Audit)).sweep(&[], 8, None, |_| {}).await;
     let counts = &audit.summary.counts;
     assert_eq!(counts["log-group-retention"]["noncompliant"], noncompliant_groups);
     assert_eq!(counts["log-group-retention"]["compliant"], compliant_groups);
@@ -206,7 +205,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
         }
     }
 
-    let fix = app(&emulator, config(Mode::Remediate)).sweep(&[], 8, |_| {}).await;
+    let fix = app(&emulator, config(Mode::Remediate)).sweep(&[], 8, None, |_| {}).await;
     let counts = &fix.summary.counts;
     assert_eq!(counts["log-group-retention"]["fixed"], noncompliant_groups, "{counts:?}");
     assert_eq!(counts["cloudtrail-cloudwatch-logs"]["fixed"], 2);
@@ -215,7 +214,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     // The trails' new log groups started as never-expire: logmend gave them 365 days itself,
     // so the next sweep finds every group compliant but the exempt ones, and writes nothing.
     emulator.recorder_reset();
-    let after = app(&emulator, config(Mode::Audit)).sweep(&[], 8, |_| {}).await;
+    let after = app(&emulator, config(Mode::Audit)).sweep(&[], 8, None, |_| {}).await;
     let counts = &after.summary.counts;
     assert_eq!(counts["log-group-retention"]["compliant"], noncompliant_groups + compliant_groups + 2);
     assert_eq!(counts["log-group-retention"]["skipped"], exempt_groups);
@@ -241,7 +240,7 @@ async fn the_sweep_reads_exemptions_in_one_call_not_one_per_group() {
     }
     emulator.recorder_reset();
     let app = app(&emulator, config(Mode::Audit));
-    let report = app.sweep(&[ControlId::LogGroupRetention], 8, |_: &logmend::Decision| {}).await;
+    let report = app.sweep(&["log-group-retention"], 8, None, |_: &logmend::Decision| {}).await;
     let skipped: BTreeSet<&str> = report
         .evaluations
         .iter()
@@ -263,7 +262,7 @@ async fn a_refused_bulk_tag_lookup_falls_back_to_each_groups_tags() {
     emulator.inject(serde_json::json!([{ "action": "tagging:GetResources", "fault": "access-denied", "times": -1 }]));
     emulator.recorder_reset();
     let app = app(&emulator, config(Mode::Audit));
-    let report = app.sweep(&[ControlId::LogGroupRetention], 8, |_: &logmend::Decision| {}).await;
+    let report = app.sweep(&["log-group-retention"], 8, None, |_: &logmend::Decision| {}).await;
     let verdicts: BTreeSet<(String, Verdict)> = report
         .evaluations
         .iter()

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::time::Duration;
 
 fn app(emulator: &Emulator, cfg: Config) -> Logmend {
-    Logmend::new(cfg, emulator.clients("us-east-1"))
+    logmend::app(cfg, emulator.clients("us-east-1"))
 }
 
 async fn handle(app: &Logmend, event: serde_json::Value) -> Decision {

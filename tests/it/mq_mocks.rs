@@ -4,8 +4,7 @@
 use aws_sdk_mq::operation::describe_broker::DescribeBrokerOutput;
 use aws_sdk_mq::types::{BrokerState, EngineType, LogsSummary, PendingLogs};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use logmend::Logmend;
-use logmend::aws::AwsClients;
+use logmend_integration::AwsClients;
 use logmend::controls::mq_broker_logs::MqLogsResourcePolicy;
 use logmend::decision::{Mode, Verdict};
 use logmend_integration::{broker_event, config, offline_clients};
@@ -49,7 +48,7 @@ fn clients(describe: &Rule, extra_mq: &[&Rule]) -> AwsClients {
 }
 
 async fn decide(clients: AwsClients, event: &str) -> (logmend::Decision, bool) {
-    let app = Logmend::new(config(Mode::Remediate), clients);
+    let app = logmend::app(config(Mode::Remediate), clients);
     let mut out = app.handle_event(&broker_event(event, ID)).await.unwrap();
     let e = out.remove(0);
     (e.decision, e.retry)

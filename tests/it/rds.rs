@@ -11,7 +11,7 @@ use logmend_integration::{
 const LOGMEND_GROUP: &str = "logmend-aurora-mysql8-0-audit";
 
 fn app(emulator: &Emulator, cfg: Config) -> Logmend {
-    Logmend::new(cfg, emulator.clients("us-east-1"))
+    logmend::app(cfg, emulator.clients("us-east-1"))
 }
 
 async fn handle_all(app: &Logmend, event: &str) -> Vec<Decision> {
@@ -59,7 +59,7 @@ async fn audit_parameters(emulator: &Emulator, group: &str) -> (String, String) 
 }
 
 /// A custom aurora-mysql8.0 cluster parameter group with audit logging on.
-async fn audit_ready_group(c: &logmend::aws::AwsClients, name: &str) {
+async fn audit_ready_group(c: &logmend_integration::AwsClients, name: &str) {
     create_cluster_parameter_group(c, name, &[("server_audit_logging", "1"), ("server_audit_events", "CONNECT")]).await;
 }
 

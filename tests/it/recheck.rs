@@ -29,10 +29,10 @@ async fn drain(emulator: &Emulator, url: &str) -> Vec<Value> {
 
 fn app(emulator: &Emulator, url: &str, max: u32) -> Logmend {
     let mut cfg = config(Mode::Remediate);
-    cfg.recheck_queue_url = Some(url.to_owned());
+    cfg.queue_url = Some(url.to_owned());
     cfg.recheck_max_attempts = max;
     cfg.recheck_delay_seconds = 0;
-    Logmend::new(cfg, emulator.clients("us-east-1"))
+    logmend::app(cfg, emulator.clients("us-east-1"))
 }
 
 async fn rebooting_broker(emulator: &Emulator) -> String {

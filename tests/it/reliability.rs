@@ -32,7 +32,7 @@ async fn cut_short_then_complete<F: AsyncFnMut(usize) -> Value>(
     done: &[Verdict],
     mut setup: F,
 ) -> usize {
-    let app = Logmend::new(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
     for k in 1..writes_in_full_fix {
         let event = setup(k).await;
         emulator.inject(json!([{ "action": "*", "fault": "reset", "times": -1, "after_writes": k }]));
@@ -103,7 +103,7 @@ async fn a_burst_of_events_for_one_trail_ends_with_one_fix_and_no_duplicate() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
     let arn = create_trail(&emulator, &c, "burst", false).await;
-    let app = Logmend::new(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
     let event = trail_event(&arn);
     let decisions: Vec<Decision> = join_all((0..8).map(|_| decide(&app, &event))).await;
     for d in &decisions {
@@ -125,7 +125,7 @@ async fn a_burst_of_events_for_one_cluster_and_one_broker_ends_with_one_group_an
     let c = emulator.clients("us-east-1");
     create_aurora_cluster(&c, "orders-aurora", "aurora-mysql", None, &[], true).await;
     let broker = create_broker(&c, "orders", "ACTIVEMQ", false, false).await;
-    let app = Logmend::new(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
     let cluster_event = sample_event("rds/create-db-cluster-aurora-mysql.json");
     let broker_evt = broker_event("mq/create-broker-activemq.json", &broker);
     let mut all = join_all((0..6).map(|_| decide(&app, &cluster_event))).await;
@@ -147,7 +147,7 @@ async fn a_burst_of_events_for_one_cluster_and_one_broker_ends_with_one_group_an
 #[tokio::test]
 async fn bad_input_is_a_named_error_or_no_decision_never_a_panic() {
     let emulator = Emulator::start();
-    let app = Logmend::new(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
     let valid = sample_event("logs/create-log-group.json");
     let with = |path: &[&str], value: Value| {
         let mut e = valid.clone();
@@ -298,8 +298,8 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
     create_db_instance(&c, "reports-pg", "postgres", "16.4", &[]).await;
     emulator.recorder_reset();
 
-    let app = Logmend::new(config(Mode::Audit), emulator.clients("us-east-1"));
-    let report = app.sweep(&[], 8, |_: &Decision| {}).await;
+    let app = logmend::app(config(Mode::Audit), emulator.clients("us-east-1"));
+    let report = app.sweep(&[], 8, None, |_: &Decision| {}).await;
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new(), "audit mode wrote");
     let mut noncompliant: Vec<(&str, String)> = report
         .evaluations

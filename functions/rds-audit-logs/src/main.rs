@@ -1,17 +1,17 @@
 //! Lambda: `rds-cluster-audit-logs` and `rds-instance-log-exports` on RDS and Aurora events.
+//! Its schedule's event lists the family's resources onto its queue; the same function
+//! evaluates them from there.
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use logmend::{Logmend, deployment};
+use lambda_runtime::{LambdaEvent, service_fn};
+use logmend_core::Logmend;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    logmend::telemetry::init();
-    let app = &Logmend::from_lambda_env(deployment::RDS_AUDIT_LOGS.controls).await?;
+    logmend_core::telemetry::init();
+    let app = &Logmend::from_lambda_env(&logmend_rds::FAMILY).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        app.lambda_handler(event.payload, &event.context.invoked_function_arn)
-            .await
-            .map_err(|e| Diagnostic { error_type: e.error_type().into(), error_message: e.to_string() })
+        app.lambda_handler(event.payload, &event.context.invoked_function_arn).await
     }))
     .await
 }

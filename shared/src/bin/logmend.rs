@@ -5,13 +5,13 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use logmend::aws::{AwsClients, ClientSettings, load_sdk_config};
-use logmend::controls::ControlId;
+use logmend::aws::{ClientSettings, load_sdk_config};
+use logmend::controls::ControlSpec;
 use logmend::decision::{Decision, Mode, Verdict};
 use logmend::event::ApiCallEvent;
 use logmend::policy::{Placeholders, policy_document};
 use logmend::sweep::{DEFAULT_CONCURRENCY, Summary};
-use logmend::{Config, Logmend};
+use logmend::{ClientSet, Config};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -46,7 +46,7 @@ enum Command {
     Scan {
         /// Only these controls (repeatable; default: all enabled by LOGMEND_CONTROLS).
         #[arg(long = "control", value_name = "ID", value_parser = parse_control)]
-        controls: Vec<ControlId>,
+        controls: Vec<&'static ControlSpec>,
         /// Make the changes (remediate mode). Without it nothing is written.
         #[arg(long)]
         fix: bool,
@@ -71,7 +71,7 @@ enum Command {
         mode: PolicyMode,
         /// Only these controls (repeatable; default: all).
         #[arg(long = "control", value_name = "ID", value_parser = parse_control)]
-        controls: Vec<ControlId>,
+        controls: Vec<&'static ControlSpec>,
         /// Account id to put in resource ARNs (default: *).
         #[arg(long, default_value = "*")]
         account: String,
@@ -82,6 +82,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
         format: PolicyFormat,
     },
+    /// Print the SAM template (functions, rules, queues, alarms, roles) built from the
+    /// registry: infra/template.yaml is this output.
+    Template,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -102,8 +105,8 @@ enum PolicyMode {
     Remediate,
 }
 
-fn parse_control(s: &str) -> Result<ControlId, String> {
-    s.parse()
+fn parse_control(s: &str) -> Result<&'static ControlSpec, String> {
+    logmend::spec(s)
 }
 
 /// A usage problem found after parsing (a bad LOGMEND_* variable, an unreadable event).
@@ -141,7 +144,7 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 PolicyMode::Audit => Mode::Audit,
                 PolicyMode::Remediate => Mode::Remediate,
             };
-            let controls = if controls.is_empty() { ControlId::ALL.to_vec() } else { controls };
+            let controls = if controls.is_empty() { logmend::all_specs() } else { controls };
             let doc = match format {
                 PolicyFormat::Json => {
                     policy_document(&controls, mode, &Placeholders { partition, account, region: "*".into() })
@@ -149,6 +152,11 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 PolicyFormat::Cloudformation => logmend::policy::cloudformation_statements(&controls, "IsRemediate"),
             };
             println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template => {
+            let template = logmend::template::sam_template(&logmend::FAMILIES);
+            print!("{}", logmend::template::to_yaml(&template)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan { controls, fix, format, concurrency } => {
@@ -163,9 +171,13 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if sdk.region().is_none() {
                 return Err(UsageError("no region: pass --region or set AWS_REGION".into()).into());
             }
-            let app = Logmend::new(config, AwsClients::new(&sdk));
+            let app = logmend::app(config, ClientSet::new(&sdk));
+            // The guards that need the account (an organization trail of another account)
+            // work in a sweep too.
+            let account = app.caller_account().await;
             let mut printer = Printer::new(format);
-            let report = app.sweep(&controls, usize::from(concurrency), |d| printer.decision(d)).await;
+            let only: Vec<&str> = controls.iter().map(|s| s.id).collect();
+            let report = app.sweep(&only, usize::from(concurrency), account.as_deref(), |d| printer.decision(d)).await;
             printer.finish(&report.summary)?;
             Ok(exit_code(&report.summary))
         }
@@ -182,7 +194,7 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             let sdk = load_sdk_config(&settings).await;
-            let app = Logmend::new(config, AwsClients::new(&sdk));
+            let app = logmend::app(config, ClientSet::new(&sdk));
             let evaluations = app.handle_event(&value).await.map_err(|e| UsageError(format!("{event}: {e}")))?;
             let mut printer = Printer::new(format);
             let mut summary = Summary::default();
@@ -205,6 +217,7 @@ fn cli_config(fix: bool) -> anyhow::Result<Config> {
     let config =
         Config::from_vars(|name| if name == "LOGMEND_MODE" { Some(mode.into()) } else { std::env::var(name).ok() })
             .map_err(|e| UsageError(e.to_string()))?;
+    logmend::check_control_names(&config).map_err(UsageError)?;
     config.log_notices();
     Ok(config)
 }
@@ -281,8 +294,7 @@ impl Printer {
 
 fn print_controls(format: Format) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    for id in ControlId::ALL {
-        let s = id.spec();
+    for s in logmend::all_specs() {
         let triggers: Vec<String> =
             s.triggers.iter().map(|t| format!("{}: {}", t.event_source, t.event_names.join(", "))).collect();
         match format {

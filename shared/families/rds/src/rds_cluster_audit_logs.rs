@@ -14,14 +14,15 @@
 //! once regardless, and ApplyImmediately would also apply changes someone else queued for the
 //! maintenance window.
 
-use super::rds::{exempt, readiness};
-use super::{
+use crate::Clients;
+use crate::rds::{exempt, readiness};
+use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
 };
-use crate::aws::AwsError;
-use crate::config::Config;
-use crate::decision::Change;
-use crate::event::{ApiCallEvent, EventError};
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
+use logmend_core::decision::Change;
+use logmend_core::event::{ApiCallEvent, EventError};
 use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, DbCluster, Parameter};
 
 pub const AUDIT_LOGGING: &str = "server_audit_logging";
@@ -80,7 +81,7 @@ pub static SPEC: ControlSpec = ControlSpec {
 pub struct RdsClusterAuditLogs;
 
 /// A cluster, or (from ModifyDBClusterParameterGroup) every cluster that uses a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ClusterTarget {
     Cluster(String),
     UsingParameterGroup(String),
@@ -192,7 +193,7 @@ pub fn parameters_to_set(current: &AuditParameters, config: &Config) -> Vec<(&'s
     out
 }
 
-async fn describe_cluster(cx: &Context<'_>, id: &str) -> Result<Option<DbCluster>, ControlError> {
+async fn describe_cluster(cx: &Context<'_, Clients>, id: &str) -> Result<Option<DbCluster>, ControlError> {
     match cx.clients.rds.describe_db_clusters().db_cluster_identifier(id).send().await {
         Ok(out) => Ok(out.db_clusters().first().cloned()),
         Err(e) => {
@@ -203,7 +204,7 @@ async fn describe_cluster(cx: &Context<'_>, id: &str) -> Result<Option<DbCluster
 }
 
 /// The audit parameters of a group. `None`: the group does not exist.
-async fn read_parameters(cx: &Context<'_>, group: &str) -> Result<Option<AuditParameters>, ControlError> {
+async fn read_parameters(cx: &Context<'_, Clients>, group: &str) -> Result<Option<AuditParameters>, ControlError> {
     // Only parameters someone set ("user"): the others are engine defaults, and these two
     // default to off. One page instead of the group's several hundred parameters.
     let mut pages = cx
@@ -238,7 +239,7 @@ async fn read_parameters(cx: &Context<'_>, group: &str) -> Result<Option<AuditPa
     Ok(Some(found))
 }
 
-async fn family_of(cx: &Context<'_>, group: &str) -> Result<Option<String>, ControlError> {
+async fn family_of(cx: &Context<'_, Clients>, group: &str) -> Result<Option<String>, ControlError> {
     match cx.clients.rds.describe_db_cluster_parameter_groups().db_cluster_parameter_group_name(group).send().await {
         Ok(out) => {
             Ok(out.db_cluster_parameter_groups().first().and_then(|g| g.db_parameter_group_family()).map(str::to_owned))
@@ -252,13 +253,13 @@ async fn family_of(cx: &Context<'_>, group: &str) -> Result<Option<String>, Cont
 
 /// Every cluster of the region that `keep` accepts (DescribeDBClusters, paginated).
 async fn clusters_where(
-    cx: &Context<'_>,
+    cx: &Context<'_, Clients>,
     keep: impl Fn(&DbCluster) -> bool + Send,
 ) -> Result<Vec<ClusterTarget>, ControlError> {
     let mut pages = cx.clients.rds.describe_db_clusters().into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", &cx.clients.region, e))?;
+        let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", cx.region, e))?;
         out.extend(
             page.db_clusters()
                 .iter()
@@ -270,6 +271,7 @@ async fn clusters_where(
 }
 
 impl Control for RdsClusterAuditLogs {
+    type Clients = Clients;
     type Target = ClusterTarget;
     type Finding = ClusterFinding;
     type Step = ClusterStep;
@@ -293,18 +295,18 @@ impl Control for RdsClusterAuditLogs {
         Ok(vec![ClusterTarget::Cluster(id.to_owned())])
     }
 
-    async fn expand(&self, cx: &Context<'_>, target: ClusterTarget) -> Result<Vec<ClusterTarget>, ControlError> {
+    async fn expand(&self, cx: &Context<'_, Clients>, target: ClusterTarget) -> Result<Vec<ClusterTarget>, ControlError> {
         let ClusterTarget::UsingParameterGroup(group) = target else {
             return Ok(vec![target]);
         };
         clusters_where(cx, |c| c.db_cluster_parameter_group().is_some_and(|g| g.eq_ignore_ascii_case(&group))).await
     }
 
-    async fn list(&self, cx: &Context<'_>) -> Result<Vec<ClusterTarget>, ControlError> {
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<ClusterTarget>, ControlError> {
         clusters_where(cx, |c| c.engine().and_then(AuroraEngine::of).is_some()).await
     }
 
-    async fn check(&self, cx: &Context<'_>, target: &ClusterTarget) -> Result<Checked<ClusterFinding>, ControlError> {
+    async fn check(&self, cx: &Context<'_, Clients>, target: &ClusterTarget) -> Result<Checked<ClusterFinding>, ControlError> {
         let id = match target {
             ClusterTarget::Cluster(id) => id,
             // `expand` resolves these before any check.
@@ -470,7 +472,7 @@ impl Control for RdsClusterAuditLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_>, f: &ClusterFinding, plan: &[ClusterStep]) -> Result<Applied, ApplyError> {
+    async fn apply(&self, cx: &Context<'_, Clients>, f: &ClusterFinding, plan: &[ClusterStep]) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {
@@ -500,7 +502,7 @@ impl Control for RdsClusterAuditLogs {
     }
 }
 
-async fn apply_step(cx: &Context<'_>, step: &ClusterStep) -> Result<(), ControlError> {
+async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(), ControlError> {
     let rds = &cx.clients.rds;
     match step {
         ClusterStep::CopyParameterGroup { source, target } => {
@@ -561,7 +563,7 @@ async fn apply_step(cx: &Context<'_>, step: &ClusterStep) -> Result<(), ControlE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Mode;
+    use logmend_core::decision::Mode;
 
     fn params(logging: Option<&str>, events: Option<&str>) -> AuditParameters {
         AuditParameters { logging: logging.map(Into::into), events: events.map(Into::into) }

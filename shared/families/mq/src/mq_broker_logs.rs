@@ -12,14 +12,15 @@
 //! check also reads the account's resource policies, and the fix adds logmend's own policy
 //! when none covers the broker (others' policies are never changed).
 
-use super::{
+use crate::Clients;
+use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
     is_exempt,
 };
-use crate::aws::AwsError;
-use crate::config::{Config, MqReboot};
-use crate::decision::Change;
-use crate::event::{ApiCallEvent, EventError};
+use logmend_core::aws::AwsError;
+use logmend_core::config::{Config, MqReboot};
+use logmend_core::decision::Change;
+use logmend_core::event::{ApiCallEvent, EventError};
 use aws_sdk_mq::types::{BrokerState, EngineType};
 use serde_json::{Value, json};
 
@@ -61,7 +62,7 @@ pub static SPEC: ControlSpec = ControlSpec {
 pub struct MqBrokerLogs;
 
 /// A broker by id (`b-…`), as events and ListBrokers name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BrokerRef(pub String);
 
 impl std::fmt::Display for BrokerRef {
@@ -297,7 +298,7 @@ fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
 }
 
 async fn resource_policy_covers(
-    cx: &Context<'_>,
+    cx: &Context<'_, Clients>,
     broker: &BrokerIdentity,
     log_types: &[LogType],
 ) -> Result<bool, ControlError> {
@@ -310,7 +311,7 @@ async fn resource_policy_covers(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("logs:DescribeResourcePolicies", &cx.clients.region, e))?;
+            .map_err(|e| AwsError::from_sdk("logs:DescribeResourcePolicies", cx.region, e))?;
         let covered = page
             .resource_policies()
             .iter()
@@ -327,6 +328,7 @@ async fn resource_policy_covers(
 }
 
 impl Control for MqBrokerLogs {
+    type Clients = Clients;
     type Target = BrokerRef;
     type Finding = BrokerFinding;
     type Step = MqStep;
@@ -346,17 +348,17 @@ impl Control for MqBrokerLogs {
         Ok(vec![BrokerRef(id.to_owned())])
     }
 
-    async fn list(&self, cx: &Context<'_>) -> Result<Vec<BrokerRef>, ControlError> {
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<BrokerRef>, ControlError> {
         let mut pages = cx.clients.mq.list_brokers().into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("mq:ListBrokers", &cx.clients.region, e))?;
+            let page = page.map_err(|e| AwsError::from_sdk("mq:ListBrokers", cx.region, e))?;
             out.extend(page.broker_summaries().iter().filter_map(|b| b.broker_id().map(|id| BrokerRef(id.to_owned()))));
         }
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_>, target: &BrokerRef) -> Result<Checked<BrokerFinding>, ControlError> {
+    async fn check(&self, cx: &Context<'_, Clients>, target: &BrokerRef) -> Result<Checked<BrokerFinding>, ControlError> {
         let gone = |reason: &str| Checked { resource: target.0.clone(), state: State::Skipped(reason.to_owned()) };
         let b = match cx.clients.mq.describe_broker().broker_id(&target.0).send().await {
             Ok(b) => b,
@@ -371,7 +373,7 @@ impl Control for MqBrokerLogs {
         let arn = b.broker_arn().unwrap_or(&target.0).to_owned();
         let (partition, region, account) = match arn_parts(&arn) {
             Some((p, r, a)) => (p.to_owned(), r.to_owned(), a.to_owned()),
-            None => ("aws".to_owned(), cx.clients.region.clone(), cx.account.unwrap_or_default().to_owned()),
+            None => ("aws".to_owned(), cx.region.to_owned(), cx.account.unwrap_or_default().to_owned()),
         };
         let resource = arn.clone();
         let tags = b.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -488,7 +490,7 @@ impl Control for MqBrokerLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_>, f: &BrokerFinding, plan: &[MqStep]) -> Result<Applied, ApplyError> {
+    async fn apply(&self, cx: &Context<'_, Clients>, f: &BrokerFinding, plan: &[MqStep]) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {
@@ -516,7 +518,7 @@ impl Control for MqBrokerLogs {
     }
 }
 
-async fn apply_step(cx: &Context<'_>, step: &MqStep) -> Result<(), ControlError> {
+async fn apply_step(cx: &Context<'_, Clients>, step: &MqStep) -> Result<(), ControlError> {
     let c = &cx.clients;
     match step {
         MqStep::PutResourcePolicy { name, document } => c
@@ -559,7 +561,7 @@ async fn apply_step(cx: &Context<'_>, step: &MqStep) -> Result<(), ControlError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Mode;
+    use logmend_core::decision::Mode;
 
     fn broker() -> BrokerIdentity {
         BrokerIdentity {

@@ -6,13 +6,14 @@
 //! and no decision at all. The fix is PutRetentionPolicy with the smallest valid value at or
 //! above the minimum; a longer retention is never shortened.
 
-use super::{
+use crate::Clients;
+use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
 };
-use crate::aws::AwsError;
-use crate::config::Config;
-use crate::decision::Change;
-use crate::event::{ApiCallEvent, EventError};
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
+use logmend_core::decision::Change;
+use logmend_core::event::{ApiCallEvent, EventError};
 
 pub static SPEC: ControlSpec = ControlSpec {
     id: "log-group-retention",
@@ -39,7 +40,7 @@ pub static SPEC: ControlSpec = ControlSpec {
 pub struct LogGroupRetention;
 
 /// What DescribeLogGroups says of a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogGroupSnapshot {
     /// `arn:…:log-group:NAME` (no `:*`), as ListTagsForResource takes it.
     pub arn: String,
@@ -51,7 +52,7 @@ pub struct LogGroupSnapshot {
 
 /// A log group by name; a sweep passes along what its listing already read, so 10,000
 /// groups cost 200 DescribeLogGroups pages, not 10,000 more calls.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogGroupRef {
     pub name: String,
     pub listed: Option<LogGroupSnapshot>,
@@ -97,7 +98,7 @@ pub fn assess(current: Option<i32>, minimum: i32) -> Result<String, String> {
 /// The ARNs (no `:*`) of the region's log groups that carry the exemption tag set to true:
 /// one paginated Resource Groups Tagging API call for the whole region. The filter names the
 /// key only, so the value is compared as `is_exempt` does (case-insensitive `true`).
-async fn exempt_log_groups(cx: &Context<'_>) -> Result<std::collections::HashSet<String>, AwsError> {
+async fn exempt_log_groups(cx: &Context<'_, Clients>) -> Result<std::collections::HashSet<String>, AwsError> {
     let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder().key(&cx.config.exempt_tag).build();
     let mut pages = cx
         .clients
@@ -109,7 +110,7 @@ async fn exempt_log_groups(cx: &Context<'_>) -> Result<std::collections::HashSet
         .send();
     let mut out = std::collections::HashSet::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("tag:GetResources", &cx.clients.region, e))?;
+        let page = page.map_err(|e| AwsError::from_sdk("tag:GetResources", cx.region, e))?;
         for m in page.resource_tag_mapping_list() {
             if is_exempt(cx.config, m.tags().iter().map(|t| (t.key(), t.value())))
                 && let Some(arn) = m.resource_arn()
@@ -122,6 +123,7 @@ async fn exempt_log_groups(cx: &Context<'_>) -> Result<std::collections::HashSet
 }
 
 impl Control for LogGroupRetention {
+    type Clients = Clients;
     type Target = LogGroupRef;
     type Finding = RetentionFinding;
     type Step = SetRetention;
@@ -138,11 +140,11 @@ impl Control for LogGroupRetention {
         Ok(vec![LogGroupRef { name: name.to_owned(), listed: None }])
     }
 
-    async fn list(&self, cx: &Context<'_>) -> Result<Vec<LogGroupRef>, ControlError> {
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<LogGroupRef>, ControlError> {
         let mut pages = cx.clients.logs.describe_log_groups().into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", &cx.clients.region, e))?;
+            let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", cx.region, e))?;
             out.extend(
                 page.log_groups().iter().filter_map(snapshot).map(|(name, s)| LogGroupRef { name, listed: Some(s) }),
             );
@@ -160,7 +162,7 @@ impl Control for LogGroupRetention {
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_>, target: &LogGroupRef) -> Result<Checked<RetentionFinding>, ControlError> {
+    async fn check(&self, cx: &Context<'_, Clients>, target: &LogGroupRef) -> Result<Checked<RetentionFinding>, ControlError> {
         let observed = match &target.listed {
             Some(s) => Some(s.clone()),
             None => {
@@ -229,7 +231,7 @@ impl Control for LogGroupRetention {
 
     async fn apply(
         &self,
-        cx: &Context<'_>,
+        cx: &Context<'_, Clients>,
         _f: &RetentionFinding,
         plan: &[SetRetention],
     ) -> Result<Applied, ApplyError> {
@@ -256,7 +258,7 @@ impl Control for LogGroupRetention {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Mode;
+    use logmend_core::decision::Mode;
 
     fn config(minimum: &str) -> Config {
         Config::from_vars(|k| match k {

@@ -1,6 +1,7 @@
 //! What the two RDS controls share: reading an RDS status and an RDS tag list.
 
-use super::{Context, Readiness, is_exempt};
+use crate::Clients;
+use logmend_core::control::{Context, Readiness, is_exempt};
 
 /// RDS statuses (RDS User Guide, "Viewing Amazon RDS DB instance status" and "Viewing DB
 /// cluster status"). Unknown statuses count as transitional: a later look decides.
@@ -19,7 +20,7 @@ pub fn readiness(status: &str) -> Readiness {
     }
 }
 
-pub fn exempt(cx: &Context<'_>, tags: &[aws_sdk_rds::types::Tag]) -> bool {
+pub fn exempt(cx: &Context<'_, Clients>, tags: &[aws_sdk_rds::types::Tag]) -> bool {
     is_exempt(cx.config, tags.iter().filter_map(|t| Some((t.key()?, t.value()?))))
 }
 

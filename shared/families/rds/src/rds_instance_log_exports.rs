@@ -9,14 +9,15 @@
 //! read. ModifyDBInstance's export change applies at once; it is sent without ApplyImmediately
 //! so that changes queued by others for the maintenance window stay queued.
 
-use super::rds::{exempt, readiness};
-use super::{
+use crate::Clients;
+use crate::rds::{exempt, readiness};
+use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
 };
-use crate::aws::AwsError;
-use crate::config::Config;
-use crate::decision::Change;
-use crate::event::{ApiCallEvent, EventError};
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
+use logmend_core::decision::Change;
+use logmend_core::event::{ApiCallEvent, EventError};
 use aws_sdk_rds::types::CloudwatchLogsExportConfiguration;
 
 pub static SPEC: ControlSpec = ControlSpec {
@@ -38,7 +39,7 @@ pub static SPEC: ControlSpec = ControlSpec {
 
 pub struct RdsInstanceLogExports;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceRef(pub String);
 
 impl std::fmt::Display for InstanceRef {
@@ -73,7 +74,7 @@ pub struct EnableExports {
 /// The log types an engine version can export. `None` when AWS does not say (then every
 /// wanted type is tried, and a refusal names itself in the failure).
 async fn exportable(
-    cx: &Context<'_>,
+    cx: &Context<'_, Clients>,
     engine: &str,
     version: Option<&str>,
 ) -> Result<Option<Vec<String>>, ControlError> {
@@ -92,6 +93,7 @@ async fn exportable(
 }
 
 impl Control for RdsInstanceLogExports {
+    type Clients = Clients;
     type Target = InstanceRef;
     type Finding = InstanceFinding;
     type Step = EnableExports;
@@ -108,11 +110,11 @@ impl Control for RdsInstanceLogExports {
         Ok(vec![InstanceRef(id.to_owned())])
     }
 
-    async fn list(&self, cx: &Context<'_>) -> Result<Vec<InstanceRef>, ControlError> {
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<InstanceRef>, ControlError> {
         let mut pages = cx.clients.rds.describe_db_instances().into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBInstances", &cx.clients.region, e))?;
+            let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBInstances", cx.region, e))?;
             out.extend(
                 page.db_instances()
                     .iter()
@@ -123,7 +125,7 @@ impl Control for RdsInstanceLogExports {
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_>, target: &InstanceRef) -> Result<Checked<InstanceFinding>, ControlError> {
+    async fn check(&self, cx: &Context<'_, Clients>, target: &InstanceRef) -> Result<Checked<InstanceFinding>, ControlError> {
         let described = match cx.clients.rds.describe_db_instances().db_instance_identifier(&target.0).send().await {
             Ok(out) => out.db_instances().first().cloned(),
             Err(e) => {
@@ -210,7 +212,7 @@ impl Control for RdsInstanceLogExports {
 
     async fn apply(
         &self,
-        cx: &Context<'_>,
+        cx: &Context<'_, Clients>,
         _f: &InstanceFinding,
         plan: &[EnableExports],
     ) -> Result<Applied, ApplyError> {

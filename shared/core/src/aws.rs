@@ -1,4 +1,5 @@
-//! SDK configuration, the clients a control uses, and one error type for every AWS call.
+//! SDK configuration (one `SdkConfig` every client is made from) and one error type for every
+//! AWS call. Each family's clients live in its own crate ([`crate::control::FamilyClients`]).
 
 use aws_config::retry::RetryConfig;
 use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
@@ -67,47 +68,11 @@ pub fn offline_sdk_config(region: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
-            aws_sdk_iam::config::Credentials::new("offline", "offline", None, None, "logmend-offline"),
+        .credentials_provider(aws_sdk_sqs::config::SharedCredentialsProvider::new(
+            aws_sdk_sqs::config::Credentials::new("offline", "offline", None, None, "logmend-offline"),
         ))
         .retry_config(RetryConfig::disabled())
         .build()
-}
-
-/// The clients for one region. Cheap to clone (each client is an `Arc`).
-#[derive(Clone, Debug)]
-pub struct AwsClients {
-    pub region: String,
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub iam: aws_sdk_iam::Client,
-    pub mq: aws_sdk_mq::Client,
-    pub rds: aws_sdk_rds::Client,
-    /// The re-check queue of deferred events (Lambda only).
-    pub sqs: aws_sdk_sqs::Client,
-    /// Tags of many resources in one call (the sweep's exemption lookup).
-    pub tagging: aws_sdk_resourcegroupstagging::Client,
-}
-
-impl AwsClients {
-    pub fn new(conf: &SdkConfig) -> Self {
-        Self {
-            region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(conf),
-            logs: aws_sdk_cloudwatchlogs::Client::new(conf),
-            iam: aws_sdk_iam::Client::new(conf),
-            mq: aws_sdk_mq::Client::new(conf),
-            rds: aws_sdk_rds::Client::new(conf),
-            sqs: aws_sdk_sqs::Client::new(conf),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
-        }
-    }
-
-    /// The same clients for another region (the CLI's `handle` follows the event's region).
-    pub fn for_region(conf: &SdkConfig, region: &str) -> Self {
-        let conf = conf.to_builder().region(Region::new(region.to_owned())).build();
-        Self::new(&conf)
-    }
 }
 
 /// Why an AWS call failed, in the terms a decision and a retry need.

@@ -1,95 +1,16 @@
-//! The controls: each one a module with the same shape, `check` (read, decide) → `plan` (the
-//! changes, data only) → `apply` (the writes), and the IAM actions it reads and writes with,
-//! declared beside its code. Audit mode is "plan, do not apply", so it cannot drift from
-//! remediate mode. [`ControlId::ALL`] is the registry that `logmend controls`, `logmend policy`
-//! and the deployment template are built from.
+//! The shape every control has: `check` (read, decide) → `plan` (the changes, data only) →
+//! `apply` (the writes), and the IAM actions it reads and writes with, declared beside its
+//! code. Audit mode is "plan, do not apply", so it cannot drift from remediate mode. The
+//! controls themselves live in the family crates; [`crate::registry`] makes them usable
+//! behind trait objects, so one list of them drives the CLI, the functions and the template.
 
-pub mod cloudtrail_cloudwatch_logs;
-pub mod log_group_retention;
-pub mod mq_broker_logs;
-pub(crate) mod rds;
-pub mod rds_cluster_audit_logs;
-pub mod rds_instance_log_exports;
-
-use crate::aws::{AwsClients, AwsError};
+use crate::aws::AwsError;
 use crate::config::Config;
 use crate::decision::{Change, Decision, Mode, Verdict};
 use crate::event::ApiCallEvent;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ControlId {
-    MqBrokerLogs,
-    RdsClusterAuditLogs,
-    RdsInstanceLogExports,
-    CloudtrailCloudwatchLogs,
-    LogGroupRetention,
-}
-
-/// Run `$body` with `$c` bound to the control value of `$id`: the one place that maps ids to
-/// implementations, for the event handler and the sweep alike.
-macro_rules! with_control {
-    ($id:expr, $c:ident => $body:expr) => {
-        match $id {
-            $crate::controls::ControlId::MqBrokerLogs => {
-                let $c = &$crate::controls::mq_broker_logs::MqBrokerLogs;
-                $body
-            }
-            $crate::controls::ControlId::RdsClusterAuditLogs => {
-                let $c = &$crate::controls::rds_cluster_audit_logs::RdsClusterAuditLogs;
-                $body
-            }
-            $crate::controls::ControlId::RdsInstanceLogExports => {
-                let $c = &$crate::controls::rds_instance_log_exports::RdsInstanceLogExports;
-                $body
-            }
-            $crate::controls::ControlId::CloudtrailCloudwatchLogs => {
-                let $c = &$crate::controls::cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs;
-                $body
-            }
-            $crate::controls::ControlId::LogGroupRetention => {
-                let $c = &$crate::controls::log_group_retention::LogGroupRetention;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_control;
-
-impl ControlId {
-    pub const ALL: [ControlId; 5] = [
-        ControlId::MqBrokerLogs,
-        ControlId::RdsClusterAuditLogs,
-        ControlId::RdsInstanceLogExports,
-        ControlId::CloudtrailCloudwatchLogs,
-        ControlId::LogGroupRetention,
-    ];
-
-    pub fn spec(self) -> &'static ControlSpec {
-        with_control!(self, c => c.spec())
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.spec().id
-    }
-}
-
-impl std::fmt::Display for ControlId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ControlId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        ControlId::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
-            let valid: Vec<&str> = ControlId::ALL.iter().map(|c| c.as_str()).collect();
-            format!("{s:?} is not a control; valid: {}", valid.join(", "))
-        })
-    }
-}
 
 /// One IAM action and the resources it is needed on. Resource patterns use CloudFormation's
 /// `${AWS::Partition}` / `${AWS::AccountId}` / `${AWS::Region}` so the template can `!Sub`
@@ -139,12 +60,19 @@ impl ControlSpec {
     }
 }
 
-/// What an evaluation runs with.
-pub struct Context<'a> {
+/// What an evaluation runs with: the settings, the family's clients for one region, and the
+/// account, when known (the event's, or in a sweep the function's own).
+pub struct Context<'a, K> {
     pub config: &'a Config,
-    pub clients: &'a AwsClients,
-    /// The account the event came from, when known.
+    pub clients: &'a K,
+    pub region: &'a str,
     pub account: Option<&'a str>,
+}
+
+/// The SDK clients a family's controls use, made once per region from the one `SdkConfig`.
+/// Each family has one such type, so a function links only its family's SDK crates.
+pub trait FamilyClients: Send + Sync + 'static {
+    fn new(sdk: &aws_config::SdkConfig) -> Self;
 }
 
 /// Whether a resource's lifecycle state lets logmend change it now, later, or not at all; each
@@ -227,9 +155,12 @@ pub struct ApplyError {
 
 /// The shape every control has. Implementations write `async fn`; the `Send` bound lets the
 /// sweep run evaluations on several tasks.
-pub trait Control: Sync {
-    /// What to look at, as named by an event or a listing (a name or an ARN).
-    type Target: std::fmt::Display + Send + Sync;
+pub trait Control: Sync + Send + 'static {
+    /// The SDK clients this control calls (its family's).
+    type Clients: FamilyClients;
+    /// What to look at, as named by an event or a listing (a name or an ARN). Serialisable,
+    /// because the sweep puts listed targets on the function's queue.
+    type Target: std::fmt::Display + Send + Sync + Serialize + DeserializeOwned;
     /// What `check` observed about a non-compliant resource: the input of `plan`.
     type Finding: Send + Sync;
     /// One planned write.
@@ -245,19 +176,19 @@ pub trait Control: Sync {
     /// parameter group: every cluster that uses it). Most targets stand for themselves.
     fn expand(
         &self,
-        _cx: &Context<'_>,
+        _cx: &Context<'_, Self::Clients>,
         target: Self::Target,
     ) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send {
         std::future::ready(Ok(vec![target]))
     }
 
     /// Every resource of the kind in the clients' region (for the sweep).
-    fn list(&self, cx: &Context<'_>) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send;
+    fn list(&self, cx: &Context<'_, Self::Clients>) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send;
 
     /// Read the resource and decide. Reads only.
     fn check(
         &self,
-        cx: &Context<'_>,
+        cx: &Context<'_, Self::Clients>,
         target: &Self::Target,
     ) -> impl Future<Output = Result<Checked<Self::Finding>, ControlError>> + Send;
 
@@ -270,7 +201,7 @@ pub trait Control: Sync {
     /// short is completed by the next one.
     fn apply(
         &self,
-        cx: &Context<'_>,
+        cx: &Context<'_, Self::Clients>,
         finding: &Self::Finding,
         plan: &[Self::Step],
     ) -> impl Future<Output = Result<Applied, ApplyError>> + Send;
@@ -302,7 +233,7 @@ pub struct Evaluation {
 }
 
 /// How an evaluation ended, before it is stamped with where and when it happened.
-pub(crate) struct Outcome<'e> {
+pub struct Outcome<'e> {
     pub verdict: Verdict,
     pub reason: String,
     pub changes: Vec<Change>,
@@ -318,9 +249,9 @@ impl Outcome<'_> {
 impl Evaluation {
     /// The one constructor of a decision, for `evaluate`, the handler's skips and the sweep's
     /// listing failures alike. A transient error marks the event for another try.
-    pub(crate) fn new(
+    pub fn new<K>(
         control: &'static str,
-        cx: &Context<'_>,
+        cx: &Context<'_, K>,
         origin: &Origin,
         resource: String,
         o: Outcome<'_>,
@@ -331,7 +262,7 @@ impl Evaluation {
                 control,
                 account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
                 resource,
-                region: cx.clients.region.clone(),
+                region: cx.region.to_owned(),
                 mode: cx.config.mode,
                 verdict: o.verdict,
                 reason: o.reason,
@@ -346,7 +277,7 @@ impl Evaluation {
 
 /// check → plan → (remediate: apply). The one place where a decision is made, for events,
 /// the CLI and the sweep alike.
-pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Target, origin: &Origin) -> Evaluation {
+pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_, C::Clients>, target: &C::Target, origin: &Origin) -> Evaluation {
     let id = control.spec().id;
     let decide =
         |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {
@@ -381,12 +312,6 @@ pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_>, target: &C::Tar
     }
 }
 
-/// The resources an event names for a control, as text: what the handler would evaluate
-/// (for the fuzzer and for diagnostics).
-pub fn named_targets(id: ControlId, event: &ApiCallEvent) -> Result<Vec<String>, crate::event::EventError> {
-    with_control!(id, c => c.targets_in(event).map(|t| t.iter().map(ToString::to_string).collect()))
-}
-
 /// The account field of an ARN (`arn:partition:service:region:account:…`).
 pub fn account_of(arn: &str) -> Option<String> {
     let mut parts = arn.splitn(6, ':');
@@ -402,42 +327,6 @@ pub fn is_exempt<'t>(config: &Config, mut tags: impl Iterator<Item = (&'t str, &
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_control_declares_valid_reads_and_writes() {
-        for id in ControlId::ALL {
-            let spec = id.spec();
-            assert!(!spec.reads.is_empty(), "{id} declares no read action");
-            assert!(!spec.writes.is_empty(), "{id} declares no write action");
-            for p in spec.reads.iter().chain(spec.writes) {
-                let (service, action) =
-                    p.action.split_once(':').unwrap_or_else(|| panic!("{id}: {:?} is not service:Action", p.action));
-                assert!(
-                    !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                    "{id}: {}",
-                    p.action
-                );
-                assert!(
-                    action.starts_with(|c: char| c.is_ascii_uppercase()) && action.chars().all(char::is_alphanumeric),
-                    "{id}: {}",
-                    p.action
-                );
-                assert!(
-                    p.resource == "*" || p.resource.starts_with("arn:${AWS::Partition}:"),
-                    "{id}: {:?}",
-                    p.resource
-                );
-            }
-            assert!(!spec.triggers.is_empty(), "{id} has no trigger");
-            assert_eq!(id.as_str().parse::<ControlId>(), Ok(id));
-        }
-    }
-
-    #[test]
-    fn unknown_control_names_the_valid_ones() {
-        let err = "nope".parse::<ControlId>().unwrap_err();
-        assert!(err.contains("cloudtrail-cloudwatch-logs"), "{err}");
-    }
 
     #[test]
     fn account_comes_from_the_arn() {

@@ -3,7 +3,6 @@
 //! [`Config::from_vars`] takes a lookup function so tests never touch the process environment
 //! (`set_var` is unsafe in edition 2024). Every bad variable is reported at once, by name.
 
-use crate::controls::ControlId;
 use crate::decision::Mode;
 use std::time::Duration;
 
@@ -34,15 +33,19 @@ pub struct Config {
     pub retention_minimum_days: i32,
     /// What logmend sets: the smallest valid value at or above the minimum.
     pub retention_days: i32,
-    pub controls: Vec<ControlId>,
+    /// The controls to run (`LOGMEND_CONTROLS`); `None` is all. Ids are checked against
+    /// the registry by whoever knows it: the CLI refuses an unknown one, a function ignores
+    /// the ids of other functions' controls (the template's pattern admits only real ids).
+    pub controls: Option<Vec<String>>,
     pub mq_reboot: MqReboot,
     pub exempt_tag: String,
     /// What Aurora MySQL's `server_audit_events` is set to when logmend sets it
     /// (`LOGMEND_AURORA_AUDIT_EVENTS`), comma-separated.
     pub aurora_audit_events: String,
-    /// Where `deferred` events wait to be checked again (`LOGMEND_RECHECK_QUEUE_URL`); unset
-    /// outside Lambda, where a deferred decision is only reported.
-    pub recheck_queue_url: Option<String>,
+    /// The function's own queue (`LOGMEND_QUEUE_URL`): where `deferred` events wait to be
+    /// checked again and where the sweep puts the resources it lists. Unset outside Lambda,
+    /// where a deferred decision is only reported.
+    pub queue_url: Option<String>,
     /// How many checks an event gets in all, the first included (`LOGMEND_RECHECK_MAX_ATTEMPTS`).
     pub recheck_max_attempts: u32,
     /// How long a deferred event waits before its next check (`LOGMEND_RECHECK_DELAY_SECONDS`,
@@ -67,11 +70,11 @@ impl Config {
             mode,
             retention_minimum_days: 365,
             retention_days: 365,
-            controls: ControlId::ALL.to_vec(),
+            controls: None,
             mq_reboot: MqReboot::Never,
             exempt_tag: "logmend:exempt".into(),
             aurora_audit_events: "CONNECT,QUERY_DCL,QUERY_DDL".into(),
-            recheck_queue_url: None,
+            queue_url: None,
             recheck_max_attempts: 5,
             recheck_delay_seconds: 300,
             iam_propagation_timeout: Duration::from_secs(120),
@@ -143,11 +146,11 @@ impl Config {
                 None => config.aurora_audit_events = events.join(","),
             }
         }
-        if let Some(v) = var("LOGMEND_RECHECK_QUEUE_URL") {
+        if let Some(v) = var("LOGMEND_QUEUE_URL") {
             if v.starts_with("https://") || v.starts_with("http://") {
-                config.recheck_queue_url = Some(v);
+                config.queue_url = Some(v);
             } else {
-                problems.push(format!("LOGMEND_RECHECK_QUEUE_URL: {v:?} is not an SQS queue URL"));
+                problems.push(format!("LOGMEND_QUEUE_URL: {v:?} is not an SQS queue URL"));
             }
         }
         if let Some(v) = var("LOGMEND_RECHECK_MAX_ATTEMPTS") {
@@ -195,27 +198,34 @@ impl Config {
         }
     }
 
-    pub fn is_enabled(&self, id: ControlId) -> bool {
-        self.controls.contains(&id)
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.controls.as_ref().is_none_or(|list| list.iter().any(|c| c == id))
     }
 }
 
-/// `all`, or a comma-separated list of control ids; an unknown id names the valid ones.
-pub fn parse_controls(value: &str) -> Result<Vec<ControlId>, String> {
+/// Whether `id` is spelled as a control id is: lowercase letters, digits and dashes.
+pub fn is_control_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `all` (`None`), or a comma-separated list of control ids, each spelled as one.
+pub fn parse_controls(value: &str) -> Result<Option<Vec<String>>, String> {
     if value.trim() == "all" {
-        return Ok(ControlId::ALL.to_vec());
+        return Ok(None);
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id = part.parse::<ControlId>()?;
-        if !out.contains(&id) {
-            out.push(id);
+        if !is_control_id(part) {
+            return Err(format!("{part:?} is not a control id (lowercase letters, digits and dashes; logmend controls lists them)"));
+        }
+        if !out.iter().any(|c| c == part) {
+            out.push(part.to_owned());
         }
     }
     if out.is_empty() {
         return Err("no control named; use all or a comma-separated list of control ids".into());
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -235,7 +245,7 @@ mod tests {
         let c = Config::from_vars(vars(&[("LOGMEND_MODE", "audit")])).unwrap();
         assert_eq!(c.mode, Mode::Audit);
         assert_eq!(c.retention_days, 365);
-        assert_eq!(c.controls, ControlId::ALL.to_vec());
+        assert_eq!(c.controls, None);
         assert_eq!(c.mq_reboot, MqReboot::Never);
         assert_eq!(c.exempt_tag, "logmend:exempt");
     }
@@ -245,7 +255,7 @@ mod tests {
         let err = Config::from_vars(vars(&[
             ("LOGMEND_MODE", "fix"),
             ("LOGMEND_RETENTION_DAYS", "a year"),
-            ("LOGMEND_CONTROLS", "cloudtrail-cloudwatch-logs,nope"),
+            ("LOGMEND_CONTROLS", "cloudtrail-cloudwatch-logs,No Such"),
             ("LOGMEND_MQ_REBOOT", "sometimes"),
             ("LOGMEND_EXEMPT_TAG", ""),
             ("LOGMEND_AURORA_AUDIT_EVENTS", "CONNECT,SELECT"),
@@ -263,7 +273,7 @@ mod tests {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
         assert!(
-            text.contains("\"nope\" is not a control; valid: ") && text.contains("cloudtrail-cloudwatch-logs"),
+            text.contains("\"No Such\" is not a control id"),
             "{text}"
         );
         assert_eq!(err.problems.len(), 6);

@@ -10,13 +10,14 @@
 //! with `InvalidCloudWatchLogsRoleArnException` / `InvalidCloudWatchLogsLogGroupArnException`
 //! for up to about two minutes, so that call is retried with backoff.
 
-use super::{
+use crate::Clients;
+use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
 };
-use crate::aws::AwsError;
-use crate::config::Config;
-use crate::decision::Change;
-use crate::event::{ApiCallEvent, EventError};
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
+use logmend_core::decision::Change;
+use logmend_core::event::{ApiCallEvent, EventError};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,7 @@ pub static SPEC: ControlSpec = ControlSpec {
 pub struct CloudtrailCloudwatchLogs;
 
 /// A trail as an event or a listing names it: its name or its ARN.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrailRef(pub String);
 
 impl std::fmt::Display for TrailRef {
@@ -187,6 +188,7 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
 }
 
 impl Control for CloudtrailCloudwatchLogs {
+    type Clients = Clients;
     type Target = TrailRef;
     type Finding = TrailFinding;
     type Step = TrailStep;
@@ -204,17 +206,17 @@ impl Control for CloudtrailCloudwatchLogs {
         Ok(vec![TrailRef(target.to_owned())])
     }
 
-    async fn list(&self, cx: &Context<'_>) -> Result<Vec<TrailRef>, ControlError> {
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<TrailRef>, ControlError> {
         let mut pages = cx.clients.cloudtrail.list_trails().into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", &cx.clients.region, e))?;
+            let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", cx.region, e))?;
             out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(|a| TrailRef(a.to_owned()))));
         }
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_>, target: &TrailRef) -> Result<Checked<TrailFinding>, ControlError> {
+    async fn check(&self, cx: &Context<'_, Clients>, target: &TrailRef) -> Result<Checked<TrailFinding>, ControlError> {
         let c = &cx.clients;
         let got = match c.cloudtrail.get_trail().name(&target.0).send().await {
             Ok(out) => out,
@@ -239,8 +241,8 @@ impl Control for CloudtrailCloudwatchLogs {
         let trail_name = trail.name().unwrap_or_default().to_owned();
         let arn = parse_trail_arn(&trail_arn);
         // HomeRegion is what AWS returns; the ARN's region is the same fact for any trail.
-        let home = non_empty(trail.home_region()).or(arn.as_ref().map(|a| a.region)).unwrap_or(&c.region);
-        if home != c.region {
+        let home = non_empty(trail.home_region()).or(arn.as_ref().map(|a| a.region)).unwrap_or(cx.region);
+        if home != cx.region {
             let reason = format!("shadow copy of a multi-region trail; its home region {home} evaluates it");
             return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
         }
@@ -342,7 +344,7 @@ impl Control for CloudtrailCloudwatchLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_>, _f: &TrailFinding, plan: &[TrailStep]) -> Result<Applied, ApplyError> {
+    async fn apply(&self, cx: &Context<'_, Clients>, _f: &TrailFinding, plan: &[TrailStep]) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {
@@ -355,7 +357,7 @@ impl Control for CloudtrailCloudwatchLogs {
 }
 
 async fn read_log_group(
-    cx: &Context<'_>,
+    cx: &Context<'_, Clients>,
     partition: &str,
     account: &str,
     name: &str,
@@ -369,7 +371,7 @@ async fn read_log_group(
         .await
         .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", name, e))?;
     let found = out.log_groups().iter().find(|g| g.log_group_name() == Some(name));
-    let region = &cx.clients.region;
+    let region = &cx.region;
     Ok(LogGroupState {
         name: name.to_owned(),
         arn: format!("arn:{partition}:logs:{region}:{account}:log-group:{name}:*"),
@@ -378,7 +380,7 @@ async fn read_log_group(
     })
 }
 
-async fn read_role(cx: &Context<'_>, role: TrailDeliveryRole, log_group_arn: &str) -> Result<RoleState, ControlError> {
+async fn read_role(cx: &Context<'_, Clients>, role: TrailDeliveryRole, log_group_arn: &str) -> Result<RoleState, ControlError> {
     let iam = &cx.clients.iam;
     let existing = match iam.get_role().role_name(&role.name).send().await {
         Ok(out) => out.role().cloned(),
@@ -424,7 +426,7 @@ fn decode_policy(document: Option<&str>) -> Option<Value> {
     serde_json::from_str(&decoded).ok()
 }
 
-async fn apply_step(cx: &Context<'_>, step: &TrailStep) -> Result<(), ControlError> {
+async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), ControlError> {
     let c = &cx.clients;
     match step {
         TrailStep::CreateLogGroup { name } => {
@@ -489,7 +491,7 @@ async fn apply_step(cx: &Context<'_>, step: &TrailStep) -> Result<(), ControlErr
 /// UpdateTrail, retried with exponential backoff while CloudTrail refuses a role or policy
 /// that IAM has not propagated yet, up to the configured timeout (default 120 s).
 async fn update_trail_while_iam_propagates(
-    cx: &Context<'_>,
+    cx: &Context<'_, Clients>,
     trail_arn: &str,
     log_group_arn: &str,
     role_arn: &str,
@@ -532,7 +534,7 @@ async fn update_trail_while_iam_propagates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Mode;
+    use logmend_core::decision::Mode;
 
     fn finding() -> TrailFinding {
         let group = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/cloudtrail/main:*".to_owned();

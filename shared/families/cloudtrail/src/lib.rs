@@ -1,0 +1,29 @@
+//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5). Its
+//! function is `trail-cloudwatch`; it links the CloudTrail, CloudWatch Logs and IAM clients only.
+
+pub mod cloudtrail_cloudwatch_logs;
+
+use logmend_core::registry::{ControlDef, Family};
+
+/// The family's clients, made once per region.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+impl logmend_core::control::FamilyClients for Clients {
+    fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+        }
+    }
+}
+
+pub static CONTROLS: &[&dyn ControlDef] = &[&cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs];
+
+pub static FAMILY: Family =
+    Family { name: "cloudtrail", function: "trail-cloudwatch", title: "CloudTrail delivery", controls: CONTROLS };
