@@ -89,6 +89,33 @@ def put_retention_policy_rejects_invalid_days():
     LogsBackend.put_retention_policy = put_retention_policy
 
 
+# --------------------------------------------------------------------------------------------
+# SQS
+# --------------------------------------------------------------------------------------------
+
+
+@patch
+def sqs_visibility_from_the_wall_clock():
+    """AWS: a SendMessage or ReceiveMessage call takes the same time whatever the queue's depth
+    (SQS Developer Guide, "Amazon SQS quotas": standard queues take a nearly unlimited number of
+    calls). moto recomputes every message's visibility and delay from datetime arithmetic on
+    each call, and each SendMessage reads all queue attributes, so a sweep that queues 3,000
+    resources spent minutes in moto. Visibility and delay are read from the wall clock in epoch
+    milliseconds, as moto stores them; what they mean is unchanged."""
+    import time as _time
+
+    from moto.sqs.models import Message
+
+    def visible(self) -> bool:
+        return _time.time() * 1000.0 > self.visible_at
+
+    def delayed(self) -> bool:
+        return _time.time() * 1000.0 < self.delayed_until
+
+    Message.visible = property(visible)
+    Message.delayed = property(delayed)
+
+
 @patch
 def tagging_api_types_log_groups_as_log_group():
     """AWS: the Resource Groups Tagging API names a resource type by its service and the resource
@@ -674,7 +701,8 @@ def describe_db_engine_versions_lists_exportable_log_types():
 #
 # POST /logmend-emulator/faults with a JSON list of rules replaces the rules; GET lists them
 # with how often each fired. A rule: {"action": "mq:UpdateBroker" | "*", "fault": F,
-# "times": N (-1: always), "after_writes": K (fire only once K mutating calls succeeded)}.
+# "times": N (-1: always), "after_writes": K (fire only once K mutating calls succeeded),
+# "body_contains": S (only requests whose body holds S: one resource's calls)}.
 # F: throttle | http-429 | http-500 | http-503 | reset | timeout | not-found | access-denied.
 # Each error is written in the service's own protocol (JSON, query XML, REST-JSON), with the
 # code AWS uses there, so the Rust SDK parses it as it would AWS's.
@@ -745,11 +773,14 @@ def _error_response(service: str, action: str, protocol: str, status: int, code:
     return Response(json.dumps(payload), status=status, headers=headers, mimetype="application/x-amz-json-1.1")
 
 
-def _fault_for(service: str, action: str):
+def _fault_for(service: str, action: str, body: bytes = b""):
     call = f"{service}:{action}"
     with _fault_lock:
         for rule in _fault_rules:
             if rule.get("action", "*") not in ("*", call):
+                continue
+            # One resource's calls only: the request body names it (a log group, a broker id).
+            if "body_contains" in rule and rule["body_contains"].encode() not in body:
                 continue
             if _writes_seen < rule.get("after_writes", 0):
                 continue
@@ -800,7 +831,7 @@ def fault_injecting(app):
 
         environ["wsgi.input"] = io.BytesIO(body)
         service, action, protocol = _request_call(environ, body)
-        rule = _fault_for(service, action)
+        rule = _fault_for(service, action, body)
         if rule is None:
             status_holder = {}
 

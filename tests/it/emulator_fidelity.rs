@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 12] = [
+const COVERED: [&str; 13] = [
+    "sqs_visibility_from_the_wall_clock",
     "put_retention_policy_rejects_invalid_days",
     "tagging_api_types_log_groups_as_log_group",
     "iam_changes_propagate_with_delay",
@@ -29,6 +30,25 @@ fn every_patch_is_covered_by_a_test() {
         emulator.patches()["patches"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
     let covered: BTreeSet<String> = COVERED.iter().map(|s| s.to_string()).collect();
     assert_eq!(listed, covered);
+}
+
+/// Visibility timeouts, visibility changes and delays still mean what SQS says.
+#[tokio::test]
+async fn sqs_visibility_from_the_wall_clock() {
+    let emulator = Emulator::start();
+    let sqs = emulator.clients("us-east-1").sqs;
+    let url = sqs.create_queue().queue_name("q").send().await.unwrap().queue_url().unwrap().to_owned();
+    sqs.send_message().queue_url(&url).message_body("now").send().await.unwrap();
+    sqs.send_message().queue_url(&url).message_body("later").delay_seconds(900).send().await.unwrap();
+    let got = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+    let bodies: Vec<&str> = got.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["now"], "the delayed message is not delivered yet");
+    let again = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+    assert!(again.messages().is_empty(), "a received message is invisible for the visibility timeout");
+    let handle = got.messages()[0].receipt_handle().unwrap();
+    sqs.change_message_visibility().queue_url(&url).receipt_handle(handle).visibility_timeout(0).send().await.unwrap();
+    let back = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+    assert_eq!(back.messages().len(), 1, "visible again at once after ChangeMessageVisibility(0)");
 }
 
 #[tokio::test]

@@ -226,7 +226,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     assert_eq!(describes, (GROUPS + 2).div_ceil(50));
 }
 
-async fn futures_buffered<F: std::future::Future<Output = ()>>(futures: Vec<F>, n: usize) {
+pub(crate) async fn futures_buffered<F: std::future::Future<Output = ()>>(futures: Vec<F>, n: usize) {
     use futures::StreamExt;
     futures::stream::iter(futures).buffer_unordered(n).collect::<Vec<()>>().await;
 }

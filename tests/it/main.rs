@@ -1,9 +1,11 @@
 //! Integration tests against the fidelity-patched local AWS emulator (tests/emulator).
 
 mod cli;
+mod dependencies;
 mod cloudtrail;
 mod cloudtrail_mocks;
 mod emulator_fidelity;
+mod fanout;
 mod faults;
 mod log_retention;
 mod mq;

@@ -203,8 +203,8 @@ impl Logmend {
         let invocation = serde_json::from_value::<Invocation>(raw.clone()).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
         match invocation {
             Invocation::Queue(batch) => {
-                let response = self.queue_batch(&batch.records, own_account).await;
-                Ok(serde_json::to_value(response).unwrap_or_default())
+                let batch = self.queue_batch(&batch.records, own_account).await;
+                Ok(serde_json::to_value(batch.response).unwrap_or_default())
             }
             Invocation::EventBridge(e) if e.detail_type == SCHEDULED_DETAIL_TYPE => {
                 let sweep_id = e.id.unwrap_or_default();

@@ -28,6 +28,13 @@ pub struct RecheckMessage {
     pub event: Value,
 }
 
+/// What a queue batch came to: the answer for Lambda, and the decisions made.
+#[derive(Debug, Default)]
+pub struct QueueBatch {
+    pub response: SqsBatchResponse,
+    pub evaluations: Vec<Evaluation>,
+}
+
 /// A message of the function's queue.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
@@ -88,21 +95,22 @@ impl Logmend {
     /// `maxReceiveCount`, moves it to the dead-letter queue.
     /// The records are evaluated at once (a batch is at most ten; the event source mapping's
     /// maximum concurrency bounds the invocations).
-    pub async fn queue_batch(&self, records: &[SqsMessage], own_account: Option<&str>) -> SqsBatchResponse {
+    pub async fn queue_batch(&self, records: &[SqsMessage], own_account: Option<&str>) -> QueueBatch {
         let outcomes = futures::future::join_all(records.iter().map(|r| self.queue_record(r, own_account))).await;
-        let mut response = SqsBatchResponse::default();
-        for (record, failed) in records.iter().zip(outcomes) {
+        let mut batch = QueueBatch::default();
+        for (record, (evaluations, failed)) in records.iter().zip(outcomes) {
             if failed {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = record.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
+                batch.response.batch_item_failures.push(failure);
             }
+            batch.evaluations.extend(evaluations);
         }
-        response
+        batch
     }
 
-    /// One record: its decisions printed; `true` when SQS should deliver it again.
-    async fn queue_record(&self, record: &SqsMessage, own_account: Option<&str>) -> bool {
+    /// One record: its decisions (printed), and whether SQS should deliver it again.
+    async fn queue_record(&self, record: &SqsMessage, own_account: Option<&str>) -> (Vec<Evaluation>, bool) {
         let id = record.message_id.as_deref().unwrap_or_default();
         let message = record
             .body
@@ -121,11 +129,12 @@ impl Logmend {
         match outcome {
             Ok(evaluations) => {
                 evaluations.iter().for_each(|e| e.decision.emit());
-                evaluations.iter().any(|e| e.retry)
+                let retry = evaluations.iter().any(|e| e.retry);
+                (evaluations, retry)
             }
             Err(reason) => {
                 tracing::error!(message_id = %id, error = %reason, "queue message failed; SQS delivers it again, then to the dead-letter queue");
-                true
+                (vec![], true)
             }
         }
     }
