@@ -559,15 +559,39 @@ pub struct TemplateError(String);
 /// The template as `infra/template.yaml` holds it: the header, then YAML.
 pub fn to_yaml(template: &Value) -> Result<String, TemplateError> {
     let body = serde_norway::to_string(template).map_err(|e| TemplateError(e.to_string()))?;
-    // YAML 1.2 writers leave `2010-09-09` bare; YAML 1.1 readers (PyYAML: cfn-lint, the SAM
-    // translator) would read a date, and CloudFormation wants the string.
-    let body = body.replacen("AWSTemplateFormatVersion: 2010-09-09", "AWSTemplateFormatVersion: '2010-09-09'", 1);
-    Ok(format!("{HEADER}{body}"))
+    let body: Vec<String> = body.lines().map(quote_bare_date).collect();
+    Ok(format!("{HEADER}{}\n", body.join("\n")))
+}
+
+/// YAML 1.2 writers leave `2012-10-17` bare; YAML 1.1 readers (PyYAML: cfn-lint, the SAM
+/// translator) read it as a date, where CloudFormation and IAM want the string. Quote a value
+/// that is a bare `YYYY-MM-DD`.
+fn quote_bare_date(line: &str) -> String {
+    let Some((key, value)) = line.rsplit_once(": ").or_else(|| line.rsplit_once("- ")) else {
+        return line.to_owned();
+    };
+    let is_date = value.len() == 10
+        && value.char_indices().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+    if is_date {
+        let sep = if line.len() > key.len() + 1 && line[key.len()..].starts_with(": ") { ": " } else { "- " };
+        format!("{key}{sep}'{value}'")
+    } else {
+        line.to_owned()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_dates_are_quoted_and_nothing_else() {
+        assert_eq!(quote_bare_date("  Version: 2012-10-17"), "  Version: '2012-10-17'");
+        assert_eq!(quote_bare_date("- 2012-10-17"), "- '2012-10-17'");
+        assert_eq!(quote_bare_date("  Version: '2012-10-17'"), "  Version: '2012-10-17'");
+        assert_eq!(quote_bare_date("  Default: rate(1 day)"), "  Default: rate(1 day)");
+        assert_eq!(quote_bare_date("  Period: 300"), "  Period: 300");
+    }
 
     #[test]
     fn names_follow_the_function_and_the_service() {
