@@ -33,7 +33,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 CUSTODIAN = ROOT / ".venv-bench" / "bin" / "custodian"
-FUNCTIONS = ["mq-broker-logs", "rds-audit-logs", "trail-cloudwatch", "log-retention", "sweep"]
+# One function per family (shared/src/lib.rs FAMILIES); each also runs its family's sweep.
+FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if p.is_dir())
 ACCOUNT = "123456789012"
 
 
@@ -305,13 +306,8 @@ def measure_cold_starts(emu: Emulator, runs: int) -> list[dict]:
     for function in FUNCTIONS:
         inits, rsss = [], []
         for i in range(runs):
-            if function == "sweep":
-                emu.client("logs").create_log_group(logGroupName=f"/cold/{i}")
-                event = {"version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
-                         "account": ACCOUNT, "region": "us-east-1", "resources": [], "detail": {}}
-            else:
-                control = next(c for c, f in FUNCTION_OF.items() if f == function)
-                event = event_for(control, emu, 10_000 + i * 10 + FUNCTIONS.index(function), compliant=True)
+            control = next(c for c, f in FUNCTION_OF.items() if f == function)
+            event = event_for(control, emu, 10_000 + i * 10 + FUNCTIONS.index(function), compliant=True)
             init_ms, _, rss = cold_start(function, event, emu)
             inits.append(init_ms)
             rsss.append(rss)

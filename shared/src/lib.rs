@@ -5,11 +5,11 @@
 //! re-exports of the core and the families. A Lambda function depends on `logmend-core` and
 //! its own family only. See DESIGN.md beside the repository.
 
+pub use logmend_cloudtrail as cloudtrail;
 pub use logmend_core::{
     ClientSet, Config, ControlDef, Decision, Family, HandlerError, Logmend, Mode, Verdict, aws, config, decision,
     event, handler, policy, recheck, registry, sweep, telemetry, template,
 };
-pub use logmend_cloudtrail as cloudtrail;
 pub use logmend_logs as logs;
 pub use logmend_mq as mq;
 pub use logmend_rds as rds;

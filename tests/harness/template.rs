@@ -225,7 +225,8 @@ fn check_rules(spec: &Family, function: &Value) -> Vec<String> {
             .filter(|t| t.event_source == source)
             .flat_map(|t| t.event_names.iter().map(|n| (*n).to_owned()))
             .collect();
-        let Some(rule) = rules.iter().find(|r| strings(&r["Properties"]["Pattern"]["detail"]["eventSource"]) == [source])
+        let Some(rule) =
+            rules.iter().find(|r| strings(&r["Properties"]["Pattern"]["detail"]["eventSource"]) == [source])
         else {
             problems.push(format!("{name}: no rule for eventSource {source}"));
             continue;
@@ -233,7 +234,8 @@ fn check_rules(spec: &Family, function: &Value) -> Vec<String> {
         let pattern = &rule["Properties"]["Pattern"];
         let top_source = format!("aws.{}", source.trim_end_matches(".amazonaws.com"));
         if strings(&pattern["source"]) != [top_source.clone()] {
-            problems.push(format!("{name}: rule for {source} has source {}, expected [{top_source}]", pattern["source"]));
+            problems
+                .push(format!("{name}: rule for {source} has source {}, expected [{top_source}]", pattern["source"]));
         }
         let got_names: BTreeSet<String> = strings(&pattern["detail"]["eventName"]).into_iter().collect();
         if got_names != names {

@@ -11,8 +11,8 @@ use aws_sdk_iam::types::error::NoSuchEntityException;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use logmend::Logmend;
-use logmend_integration::AwsClients;
 use logmend::decision::{Mode, Verdict};
+use logmend_integration::AwsClients;
 use logmend_integration::{config, offline_clients, sample_event};
 use std::time::Duration;
 

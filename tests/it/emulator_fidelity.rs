@@ -107,7 +107,12 @@ async fn create_trail_rejects_existing_name() {
     );
 }
 
-async fn role(c: &logmend_integration::AwsClients, name: &str, trust_service: &str, with_policy_on: Option<&str>) -> String {
+async fn role(
+    c: &logmend_integration::AwsClients,
+    name: &str,
+    trust_service: &str,
+    with_policy_on: Option<&str>,
+) -> String {
     let trust = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":trust_service},"Action":"sts:AssumeRole"}]});
     let arn = c
         .iam

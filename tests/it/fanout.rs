@@ -57,7 +57,8 @@ async fn drain(app: &Logmend, c: &AwsClients, url: &str, function_arn: &str) -> 
                     "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}})
             })
             .collect();
-        let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
+        let event: aws_lambda_events::event::sqs::SqsEvent =
+            serde_json::from_value(json!({ "Records": records })).unwrap();
         let batch = app.queue_batch(&event.records, own_account.as_deref()).await;
         invocations += 1;
         let failed: Vec<&str> = batch.response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
@@ -66,7 +67,14 @@ async fn drain(app: &Logmend, c: &AwsClients, url: &str, function_arn: &str) -> 
             let (id, handle) = (m.message_id().unwrap(), m.receipt_handle().unwrap());
             assert!(!done.contains(id), "message {id} delivered again after it was deleted");
             if failed.contains(&id) {
-                c.sqs.change_message_visibility().queue_url(url).receipt_handle(handle).visibility_timeout(0).send().await.unwrap();
+                c.sqs
+                    .change_message_visibility()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .unwrap();
             } else {
                 let entry = aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder().id(id).receipt_handle(handle);
                 deletes.push(entry.build().unwrap());
@@ -119,7 +127,8 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
         .send()
         .await
         .unwrap();
-    let waiting = attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
+    let waiting =
+        attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
     assert_eq!(waiting, GROUPS.to_string(), "one message per listed log group");
     let batches = emulator.recorded_calls().iter().filter(|c| c.ends_with("SendMessageBatch")).count();
     assert_eq!(batches, GROUPS / 10, "ten to a SendMessageBatch");
@@ -147,7 +156,11 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
     let failed = decisions.iter().find(|d| d.verdict == Verdict::Failed).unwrap();
     assert!(failed.resource.ends_with("/fanout/group-01234"), "{failed:?}");
     assert_eq!(failed.error_code.as_deref(), Some("ThrottlingException"));
-    assert!(decisions.iter().all(|d| d.event_id.as_deref() == Some("sweep-1") && d.event_name.as_deref() == Some(SWEEP_EVENT_NAME)));
+    assert!(
+        decisions
+            .iter()
+            .all(|d| d.event_id.as_deref() == Some("sweep-1") && d.event_name.as_deref() == Some(SWEEP_EVENT_NAME))
+    );
     let puts = emulator.recorded_calls().iter().filter(|c| c.ends_with("PutRetentionPolicy")).count();
     assert_eq!(puts, GROUPS, "one write per group: none twice");
 
@@ -159,8 +172,7 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
     eprintln!("second sweep drained in {:?}", started.elapsed());
     assert_eq!(again.len(), GROUPS);
     assert!(again.iter().all(|d| d.verdict == Verdict::Compliant), "second sweep");
-    let writes: Vec<String> =
-        emulator.mutating_calls().into_iter().filter(|c| !c.contains("sqs:")).collect();
+    let writes: Vec<String> = emulator.mutating_calls().into_iter().filter(|c| !c.contains("sqs:")).collect();
     assert!(writes.is_empty(), "{writes:?}");
 }
 

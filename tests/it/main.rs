@@ -1,9 +1,9 @@
 //! Integration tests against the fidelity-patched local AWS emulator (tests/emulator).
 
 mod cli;
-mod dependencies;
 mod cloudtrail;
 mod cloudtrail_mocks;
+mod dependencies;
 mod emulator_fidelity;
 mod fanout;
 mod faults;

@@ -4,9 +4,9 @@
 use aws_sdk_mq::operation::describe_broker::DescribeBrokerOutput;
 use aws_sdk_mq::types::{BrokerState, EngineType, LogsSummary, PendingLogs};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use logmend_integration::AwsClients;
 use logmend::controls::mq_broker_logs::MqLogsResourcePolicy;
 use logmend::decision::{Mode, Verdict};
+use logmend_integration::AwsClients;
 use logmend_integration::{broker_event, config, offline_clients};
 
 const ID: &str = "b-3f1c2a9e-8d7b-4c6a-9e5f-1a2b3c4d5e6f";

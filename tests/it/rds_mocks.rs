@@ -6,8 +6,8 @@ use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
 use aws_sdk_rds::types::{DbCluster, DbInstance};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use logmend::Logmend;
-use logmend_integration::AwsClients;
 use logmend::decision::{Mode, Verdict};
+use logmend_integration::AwsClients;
 use logmend_integration::{config, offline_clients, sample_event};
 
 fn with_rds(rds: aws_sdk_rds::Client) -> Logmend {

@@ -7,8 +7,8 @@ use logmend::controls::{ControlSpec, Permission, Trigger};
 use logmend::decision::Mode;
 use logmend::policy::{Access, permissions};
 use logmend::template::{
-    INLINE_POLICIES_LIMIT, MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_LIMIT, pack_controls, sam_template,
-    to_yaml, worst_case_size,
+    INLINE_POLICIES_LIMIT, MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_LIMIT, pack_controls, sam_template, to_yaml,
+    worst_case_size,
 };
 use logmend::{FAMILIES, Family};
 use logmend_integration::repo_root;
@@ -136,11 +136,8 @@ fn every_role_fits_iams_limits_with_room_for_thirty_controls() {
                 let v: Vec<Permission> = perms
                     .iter()
                     .map(|p| {
-                        let resource = if p.resource == "*" {
-                            "*".to_owned()
-                        } else {
-                            format!("{}-copy-{i}", p.resource)
-                        };
+                        let resource =
+                            if p.resource == "*" { "*".to_owned() } else { format!("{}-copy-{i}", p.resource) };
                         Permission::on(p.action, Box::leak(resource.into_boxed_str()))
                     })
                     .collect();
@@ -159,7 +156,11 @@ fn every_role_fits_iams_limits_with_room_for_thirty_controls() {
     let packs = pack_controls(&refs);
     let sizes: Vec<usize> = packs
         .iter()
-        .map(|p| worst_case_size(&serde_json::json!({"Statement": logmend::policy::cloudformation_statements(p, "IsRemediate")})))
+        .map(|p| {
+            worst_case_size(
+                &serde_json::json!({"Statement": logmend::policy::cloudformation_statements(p, "IsRemediate")}),
+            )
+        })
         .collect();
     assert!(
         packs.len() <= MANAGED_POLICIES_PER_ROLE,

@@ -216,7 +216,9 @@ pub fn parse_controls(value: &str) -> Result<Option<Vec<String>>, String> {
     let mut out: Vec<String> = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if !is_control_id(part) {
-            return Err(format!("{part:?} is not a control id (lowercase letters, digits and dashes; logmend controls lists them)"));
+            return Err(format!(
+                "{part:?} is not a control id (lowercase letters, digits and dashes; logmend controls lists them)"
+            ));
         }
         if !out.iter().any(|c| c == part) {
             out.push(part.to_owned());
@@ -272,10 +274,7 @@ mod tests {
         ] {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
-        assert!(
-            text.contains("\"No Such\" is not a control id"),
-            "{text}"
-        );
+        assert!(text.contains("\"No Such\" is not a control id"), "{text}");
         assert_eq!(err.problems.len(), 6);
         assert!(text.contains("\"SELECT\" is not an Aurora MySQL audit event"), "{text}");
     }

@@ -183,7 +183,10 @@ pub trait Control: Sync + Send + 'static {
     }
 
     /// Every resource of the kind in the clients' region (for the sweep).
-    fn list(&self, cx: &Context<'_, Self::Clients>) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send;
+    fn list(
+        &self,
+        cx: &Context<'_, Self::Clients>,
+    ) -> impl Future<Output = Result<Vec<Self::Target>, ControlError>> + Send;
 
     /// Read the resource and decide. Reads only.
     fn check(
@@ -277,7 +280,12 @@ impl Evaluation {
 
 /// check → plan → (remediate: apply). The one place where a decision is made, for events,
 /// the CLI and the sweep alike.
-pub async fn evaluate<C: Control>(control: &C, cx: &Context<'_, C::Clients>, target: &C::Target, origin: &Origin) -> Evaluation {
+pub async fn evaluate<C: Control>(
+    control: &C,
+    cx: &Context<'_, C::Clients>,
+    target: &C::Target,
+    origin: &Origin,
+) -> Evaluation {
     let id = control.spec().id;
     let decide =
         |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {

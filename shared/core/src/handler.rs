@@ -93,18 +93,19 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 #[serde(untagged)]
 enum Invocation {
     Queue(SqsEvent),
-    EventBridge(EventBridgeEvent<Value>),
+    EventBridge(Box<EventBridgeEvent<Value>>),
     Other(serde::de::IgnoredAny),
 }
 
 impl Logmend {
     /// Bind `hosted` (those the config enables) to the clients of one region.
-    pub fn new(config: Config, hosted: impl IntoIterator<Item = &'static dyn ControlDef>, mut clients: ClientSet) -> Self {
-        let controls = hosted
-            .into_iter()
-            .filter(|c| config.is_enabled(c.spec().id))
-            .map(|c| c.bind(&mut clients))
-            .collect();
+    pub fn new(
+        config: Config,
+        hosted: impl IntoIterator<Item = &'static dyn ControlDef>,
+        mut clients: ClientSet,
+    ) -> Self {
+        let controls =
+            hosted.into_iter().filter(|c| config.is_enabled(c.spec().id)).map(|c| c.bind(&mut clients)).collect();
         Self {
             region: clients.region().to_owned(),
             sqs: aws_sdk_sqs::Client::new(clients.sdk()),
@@ -200,7 +201,8 @@ impl Logmend {
     pub async fn lambda_handler(&self, raw: Value, function_arn: &str) -> Result<Value, HandlerError> {
         let own_account = account_of(function_arn);
         let own_account = own_account.as_deref();
-        let invocation = serde_json::from_value::<Invocation>(raw.clone()).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
+        let invocation =
+            serde_json::from_value::<Invocation>(raw.clone()).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
         match invocation {
             Invocation::Queue(batch) => {
                 let batch = self.queue_batch(&batch.records, own_account).await;

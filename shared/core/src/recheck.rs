@@ -112,17 +112,15 @@ impl Logmend {
     /// One record: its decisions (printed), and whether SQS should deliver it again.
     async fn queue_record(&self, record: &SqsMessage, own_account: Option<&str>) -> (Vec<Evaluation>, bool) {
         let id = record.message_id.as_deref().unwrap_or_default();
-        let message = record
-            .body
-            .as_deref()
-            .ok_or_else(|| "the record has no body".to_owned())
-            .and_then(|b| serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}")));
+        let message = record.body.as_deref().ok_or_else(|| "the record has no body".to_owned()).and_then(|b| {
+            serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
+        });
         let outcome = match message {
             // Boxed: the controls' futures nest deeply enough to exceed the compiler's layout
             // depth in the Lambda binaries otherwise.
-            Ok(QueueMessage::Recheck(m)) => Box::pin(self.handle_checked(&m.event, m.check, own_account))
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(QueueMessage::Recheck(m)) => {
+                Box::pin(self.handle_checked(&m.event, m.check, own_account)).await.map_err(|e| e.to_string())
+            }
             Ok(QueueMessage::Sweep { sweep }) => self.evaluate_sweep_item(&sweep, own_account).await,
             Err(reason) => Err(reason),
         };
@@ -149,7 +147,11 @@ mod tests {
         let m = QueueMessage::Recheck(RecheckMessage { check: 2, event: serde_json::json!({"id":"e"}) });
         let text = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<QueueMessage>(&text).unwrap(), m);
-        let item = SweepItem { id: "s".into(), control: "log-group-retention".into(), target: serde_json::json!({"name":"/x"}) };
+        let item = SweepItem {
+            id: "s".into(),
+            control: "log-group-retention".into(),
+            target: serde_json::json!({"name":"/x"}),
+        };
         let m = QueueMessage::Sweep { sweep: item };
         let text = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<QueueMessage>(&text).unwrap(), m);

@@ -7,10 +7,8 @@
 //! [`BoundControl`], which runs the one `check → plan → apply` path for events, listed
 //! targets and in-process sweeps alike.
 
-use crate::control::{
-    self, Context, Control, ControlSpec, Evaluation, FamilyClients, Origin, Outcome, account_of,
-};
 use crate::config::Config;
+use crate::control::{self, Context, Control, ControlSpec, Evaluation, FamilyClients, Origin, Outcome, account_of};
 use crate::decision::{Decision, Verdict};
 use crate::event::{ApiCallEvent, EventError};
 use aws_config::SdkConfig;

@@ -103,7 +103,11 @@ impl Logmend {
     /// (printed) and the invocation goes on with the other controls, then fails so Lambda
     /// retries it; a repeated sweep queues resources again, which is harmless (a compliant
     /// resource costs only its read).
-    pub async fn schedule_sweep(&self, sweep_id: &str, own_account: Option<&str>) -> Result<ScheduledSweep, HandlerError> {
+    pub async fn schedule_sweep(
+        &self,
+        sweep_id: &str,
+        own_account: Option<&str>,
+    ) -> Result<ScheduledSweep, HandlerError> {
         let started = std::time::Instant::now();
         let url = self.config.queue_url.as_deref().ok_or(HandlerError::NoQueue)?;
         let env = Env { config: &self.config, account: own_account };
@@ -124,8 +128,7 @@ impl Logmend {
                     line.queued.insert(id, targets.len());
                     bodies.extend(targets.into_iter().map(|target| {
                         let item = SweepItem { id: sweep_id.to_owned(), control: id.to_owned(), target };
-                        serde_json::to_string(&crate::recheck::QueueMessage::Sweep { sweep: item })
-                            .unwrap_or_default()
+                        serde_json::to_string(&crate::recheck::QueueMessage::Sweep { sweep: item }).unwrap_or_default()
                     }));
                 }
                 Err(failed) => {
@@ -171,7 +174,9 @@ impl Logmend {
             let entries: Vec<SendMessageBatchRequestEntry> = bodies
                 .iter()
                 .enumerate()
-                .filter_map(|(i, b)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(b).build().ok())
+                .filter_map(|(i, b)| {
+                    SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(b).build().ok()
+                })
                 .collect();
             let out = self
                 .sqs

@@ -11,11 +11,11 @@
 //! for up to about two minutes, so that call is retried with backoff.
 
 use crate::Clients;
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
 };
-use logmend_core::aws::AwsError;
-use logmend_core::config::Config;
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
 use serde_json::{Value, json};
@@ -344,7 +344,12 @@ impl Control for CloudtrailCloudwatchLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_, Clients>, _f: &TrailFinding, plan: &[TrailStep]) -> Result<Applied, ApplyError> {
+    async fn apply(
+        &self,
+        cx: &Context<'_, Clients>,
+        _f: &TrailFinding,
+        plan: &[TrailStep],
+    ) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {
@@ -380,7 +385,11 @@ async fn read_log_group(
     })
 }
 
-async fn read_role(cx: &Context<'_, Clients>, role: TrailDeliveryRole, log_group_arn: &str) -> Result<RoleState, ControlError> {
+async fn read_role(
+    cx: &Context<'_, Clients>,
+    role: TrailDeliveryRole,
+    log_group_arn: &str,
+) -> Result<RoleState, ControlError> {
     let iam = &cx.clients.iam;
     let existing = match iam.get_role().role_name(&role.name).send().await {
         Ok(out) => out.role().cloned(),

@@ -15,7 +15,10 @@ pub struct Clients {
 
 impl logmend_core::control::FamilyClients for Clients {
     fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self { logs: aws_sdk_cloudwatchlogs::Client::new(sdk), tagging: aws_sdk_resourcegroupstagging::Client::new(sdk) }
+        Self {
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(sdk),
+        }
     }
 }
 

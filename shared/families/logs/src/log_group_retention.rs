@@ -7,11 +7,11 @@
 //! above the minimum; a longer retention is never shortened.
 
 use crate::Clients;
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
 };
-use logmend_core::aws::AwsError;
-use logmend_core::config::Config;
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
 
@@ -162,7 +162,11 @@ impl Control for LogGroupRetention {
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_, Clients>, target: &LogGroupRef) -> Result<Checked<RetentionFinding>, ControlError> {
+    async fn check(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: &LogGroupRef,
+    ) -> Result<Checked<RetentionFinding>, ControlError> {
         let observed = match &target.listed {
             Some(s) => Some(s.clone()),
             None => {

@@ -13,15 +13,15 @@
 //! when none covers the broker (others' policies are never changed).
 
 use crate::Clients;
+use aws_sdk_mq::types::{BrokerState, EngineType};
+use logmend_core::aws::AwsError;
+use logmend_core::config::{Config, MqReboot};
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
     is_exempt,
 };
-use logmend_core::aws::AwsError;
-use logmend_core::config::{Config, MqReboot};
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
-use aws_sdk_mq::types::{BrokerState, EngineType};
 use serde_json::{Value, json};
 
 /// The resource policy logmend creates when no existing one lets Amazon MQ write.
@@ -358,7 +358,11 @@ impl Control for MqBrokerLogs {
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_, Clients>, target: &BrokerRef) -> Result<Checked<BrokerFinding>, ControlError> {
+    async fn check(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: &BrokerRef,
+    ) -> Result<Checked<BrokerFinding>, ControlError> {
         let gone = |reason: &str| Checked { resource: target.0.clone(), state: State::Skipped(reason.to_owned()) };
         let b = match cx.clients.mq.describe_broker().broker_id(&target.0).send().await {
             Ok(b) => b,
@@ -490,7 +494,12 @@ impl Control for MqBrokerLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_, Clients>, f: &BrokerFinding, plan: &[MqStep]) -> Result<Applied, ApplyError> {
+    async fn apply(
+        &self,
+        cx: &Context<'_, Clients>,
+        f: &BrokerFinding,
+        plan: &[MqStep],
+    ) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {

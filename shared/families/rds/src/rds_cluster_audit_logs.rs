@@ -16,14 +16,14 @@
 
 use crate::Clients;
 use crate::rds::{exempt, readiness};
+use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, DbCluster, Parameter};
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
 };
-use logmend_core::aws::AwsError;
-use logmend_core::config::Config;
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
-use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, DbCluster, Parameter};
 
 pub const AUDIT_LOGGING: &str = "server_audit_logging";
 pub const AUDIT_EVENTS: &str = "server_audit_events";
@@ -295,7 +295,11 @@ impl Control for RdsClusterAuditLogs {
         Ok(vec![ClusterTarget::Cluster(id.to_owned())])
     }
 
-    async fn expand(&self, cx: &Context<'_, Clients>, target: ClusterTarget) -> Result<Vec<ClusterTarget>, ControlError> {
+    async fn expand(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: ClusterTarget,
+    ) -> Result<Vec<ClusterTarget>, ControlError> {
         let ClusterTarget::UsingParameterGroup(group) = target else {
             return Ok(vec![target]);
         };
@@ -306,7 +310,11 @@ impl Control for RdsClusterAuditLogs {
         clusters_where(cx, |c| c.engine().and_then(AuroraEngine::of).is_some()).await
     }
 
-    async fn check(&self, cx: &Context<'_, Clients>, target: &ClusterTarget) -> Result<Checked<ClusterFinding>, ControlError> {
+    async fn check(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: &ClusterTarget,
+    ) -> Result<Checked<ClusterFinding>, ControlError> {
         let id = match target {
             ClusterTarget::Cluster(id) => id,
             // `expand` resolves these before any check.
@@ -472,7 +480,12 @@ impl Control for RdsClusterAuditLogs {
         }
     }
 
-    async fn apply(&self, cx: &Context<'_, Clients>, f: &ClusterFinding, plan: &[ClusterStep]) -> Result<Applied, ApplyError> {
+    async fn apply(
+        &self,
+        cx: &Context<'_, Clients>,
+        f: &ClusterFinding,
+        plan: &[ClusterStep],
+    ) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
             if let Err(error) = apply_step(cx, step).await {

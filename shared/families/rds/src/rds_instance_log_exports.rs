@@ -11,14 +11,14 @@
 
 use crate::Clients;
 use crate::rds::{exempt, readiness};
+use aws_sdk_rds::types::CloudwatchLogsExportConfiguration;
+use logmend_core::aws::AwsError;
+use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
 };
-use logmend_core::aws::AwsError;
-use logmend_core::config::Config;
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
-use aws_sdk_rds::types::CloudwatchLogsExportConfiguration;
 
 pub static SPEC: ControlSpec = ControlSpec {
     id: "rds-instance-log-exports",
@@ -125,7 +125,11 @@ impl Control for RdsInstanceLogExports {
         Ok(out)
     }
 
-    async fn check(&self, cx: &Context<'_, Clients>, target: &InstanceRef) -> Result<Checked<InstanceFinding>, ControlError> {
+    async fn check(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: &InstanceRef,
+    ) -> Result<Checked<InstanceFinding>, ControlError> {
         let described = match cx.clients.rds.describe_db_instances().db_instance_identifier(&target.0).send().await {
             Ok(out) => out.db_instances().first().cloned(),
             Err(e) => {
