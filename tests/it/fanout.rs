@@ -233,3 +233,12 @@ async fn a_listed_target_the_control_cannot_read_is_a_batch_item_failure() {
     let out = app.lambda_handler(batch, FUNCTION_ARN).await.unwrap();
     assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]}));
 }
+
+#[tokio::test]
+async fn records_of_another_service_are_refused_not_taken_for_a_queue_batch() {
+    let emulator = Emulator::start();
+    let app = logmend::app(config(Mode::Audit), emulator.clients("us-east-1"));
+    let s3 = json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]});
+    let err = app.lambda_handler(s3, FUNCTION_ARN).await.unwrap_err();
+    assert_eq!(err.error_type(), "InvalidEvent", "{err}");
+}

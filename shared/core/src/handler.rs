@@ -204,7 +204,9 @@ impl Logmend {
         let invocation =
             serde_json::from_value::<Invocation>(raw.clone()).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
         match invocation {
-            Invocation::Queue(batch) => {
+            // Only a batch from SQS: another service's `Records` (S3 notifications, SNS) is not
+            // ours, and goes to the lenient parser, which refuses it by name.
+            Invocation::Queue(batch) if batch.records.iter().all(|r| r.event_source.as_deref() == Some("aws:sqs")) => {
                 let batch = self.queue_batch(&batch.records, own_account).await;
                 Ok(serde_json::to_value(batch.response).unwrap_or_default())
             }
@@ -213,7 +215,7 @@ impl Logmend {
                 let summary = self.schedule_sweep(&sweep_id, own_account).await?;
                 Ok(serde_json::to_value(summary).unwrap_or_default())
             }
-            Invocation::EventBridge(_) | Invocation::Other(_) => {
+            Invocation::Queue(_) | Invocation::EventBridge(_) | Invocation::Other(_) => {
                 let evaluations = self.handle_checked(&raw, 1, own_account).await?;
                 evaluations.iter().for_each(|e| e.decision.emit());
                 if let Some(err) = retryable_failures(evaluations.iter()) {

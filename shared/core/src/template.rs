@@ -177,6 +177,26 @@ fn checkov_skip_log_group() -> Value {
     ])
 }
 
+/// An alarm on one metric reaching 1 in five minutes, notifying the optional topic.
+fn alarm(description: &str, namespace: &str, metric: &str, dimension: Value, statistic: &str) -> Value {
+    json!({
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [dimension],
+            "Statistic": statistic,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": alarm_actions(),
+        },
+    })
+}
+
 fn alarm_actions() -> Value {
     json!({ "Fn::If": ["HasAlarmTopic", [reference("AlarmTopicArn")], reference("AWS::NoValue")] })
 }
@@ -342,25 +362,12 @@ fn function_resources(family: &Family, resources: &mut serde_json::Map<String, V
             },
         }),
     );
-    resources.insert(
-        format!("{prefix}ErrorsAlarm"),
-        json!({
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": format!("logmend {}: an invocation failed (a malformed event, a sweep that could not list or queue, or a failure Lambda retries and then sends to the dead-letter queue)", family.function),
-                "Namespace": "AWS/Lambda",
-                "MetricName": "Errors",
-                "Dimensions": [{ "Name": "FunctionName", "Value": reference(&format!("{prefix}Function")) }],
-                "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": alarm_actions(),
-            },
-        }),
+    let description = format!(
+        "logmend {}: an invocation failed (a malformed event, a sweep that could not list or queue, or a failure Lambda retries and then sends to the dead-letter queue)",
+        family.function
     );
+    let dimension = json!({ "Name": "FunctionName", "Value": reference(&format!("{prefix}Function")) });
+    resources.insert(format!("{prefix}ErrorsAlarm"), alarm(&description, "AWS/Lambda", "Errors", dimension, "Sum"));
 }
 
 fn parameters(families: &[&Family]) -> Value {
@@ -488,24 +495,16 @@ pub fn sam_template(families: &[&Family]) -> Value {
             },
         }),
     );
+    let dimension = json!({ "Name": "QueueName", "Value": get_att("DeadLetterQueue", "QueueName") });
     resources.insert(
         "DeadLetterQueueAlarm".into(),
-        json!({
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": "logmend: events are waiting in the dead-letter queue (see infra/README.md, 'Reading the dead-letter queue')",
-                "Namespace": "AWS/SQS",
-                "MetricName": "ApproximateNumberOfMessagesVisible",
-                "Dimensions": [{ "Name": "QueueName", "Value": get_att("DeadLetterQueue", "QueueName") }],
-                "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": alarm_actions(),
-            },
-        }),
+        alarm(
+            "logmend: events are waiting in the dead-letter queue (see infra/README.md, 'Reading the dead-letter queue')",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            dimension,
+            "Maximum",
+        ),
     );
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
