@@ -31,7 +31,7 @@ pub static FAMILIES: [&Family; 4] =
 
 /// Every control, in the order `logmend controls` lists them.
 pub fn all_controls() -> impl Iterator<Item = &'static dyn ControlDef> {
-    registry::controls_of(&FAMILIES).collect::<Vec<_>>().into_iter()
+    registry::controls_of(&FAMILIES)
 }
 
 /// Every control's spec.
@@ -42,11 +42,6 @@ pub fn all_specs() -> Vec<&'static ControlSpec> {
 /// The spec of the control with this id, or an error naming the valid ones.
 pub fn spec(id: &str) -> Result<&'static ControlSpec, String> {
     registry::find(&FAMILIES, id).map(|c| c.spec())
-}
-
-/// The family hosting a control.
-pub fn family_of(id: &str) -> Option<&'static Family> {
-    FAMILIES.iter().copied().find(|f| f.specs().any(|s| s.id == id))
 }
 
 /// Every id in `LOGMEND_CONTROLS` must name a control: the CLI, which knows them all, refuses

@@ -10,6 +10,7 @@ use crate::event::{ApiCallEvent, EventError};
 use crate::registry::{BoundControl, ClientSet, ControlDef, Env, Family};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
+use serde::Deserialize as _;
 use serde_json::Value;
 
 /// The detail-type of an EventBridge schedule's event.
@@ -201,8 +202,7 @@ impl Logmend {
     pub async fn lambda_handler(&self, raw: Value, function_arn: &str) -> Result<Value, HandlerError> {
         let own_account = account_of(function_arn);
         let own_account = own_account.as_deref();
-        let invocation =
-            serde_json::from_value::<Invocation>(raw.clone()).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
+        let invocation = Invocation::deserialize(&raw).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
         match invocation {
             // Only a batch from SQS: another service's `Records` (S3 notifications, SNS) is not
             // ours, and goes to the lenient parser, which refuses it by name.

@@ -52,9 +52,7 @@ impl Logmend {
         check: u32,
         own_account: Option<&str>,
     ) -> Result<Vec<Evaluation>, HandlerError> {
-        // Boxed: the five controls' futures nest deeply enough to exceed the compiler's
-        // layout depth in the Lambda binaries otherwise.
-        let mut evaluations = Box::pin(self.handle_event_in(raw, own_account)).await?;
+        let mut evaluations = self.handle_event_in(raw, own_account).await?;
         let Some(url) = self.config.queue_url.as_deref() else {
             return Ok(evaluations);
         };
@@ -116,10 +114,8 @@ impl Logmend {
             serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
         });
         let outcome = match message {
-            // Boxed: the controls' futures nest deeply enough to exceed the compiler's layout
-            // depth in the Lambda binaries otherwise.
             Ok(QueueMessage::Recheck(m)) => {
-                Box::pin(self.handle_checked(&m.event, m.check, own_account)).await.map_err(|e| e.to_string())
+                self.handle_checked(&m.event, m.check, own_account).await.map_err(|e| e.to_string())
             }
             Ok(QueueMessage::Sweep { sweep }) => self.evaluate_sweep_item(&sweep, own_account).await,
             Err(reason) => Err(reason),

@@ -8,7 +8,7 @@
 //! targets and in-process sweeps alike.
 
 use crate::config::Config;
-use crate::control::{self, Context, Control, ControlSpec, Evaluation, FamilyClients, Origin, Outcome, account_of};
+use crate::control::{self, Context, Control, ControlSpec, Evaluation, FamilyClients, Origin, Outcome};
 use crate::decision::{Decision, Verdict};
 use crate::event::{ApiCallEvent, EventError};
 use aws_config::SdkConfig;
@@ -282,11 +282,6 @@ pub fn find(families: &[&Family], id: &str) -> Result<&'static dyn ControlDef, S
         let valid: Vec<&str> = controls_of(families).map(|c| c.spec().id).collect();
         format!("{id:?} is not a control; valid: {}", valid.join(", "))
     })
-}
-
-/// The account of a function's ARN, the one whose events and resources it acts on.
-pub fn account_of_function(function_arn: &str) -> Option<String> {
-    account_of(function_arn)
 }
 
 #[cfg(test)]

@@ -153,7 +153,12 @@ impl Logmend {
     /// Send every body, ten to a call and several calls at once. Entries the queue refused are
     /// sent again once (SendMessageBatch fails entries one by one); what still fails is counted.
     async fn send_all(&self, url: &str, bodies: Vec<String>) -> Result<(), (usize, String)> {
-        let chunks: Vec<Vec<String>> = bodies.chunks(SQS_BATCH_MAX).map(<[String]>::to_vec).collect();
+        let mut bodies = bodies.into_iter();
+        let chunks: Vec<Vec<String>> = std::iter::from_fn(|| {
+            let chunk: Vec<String> = bodies.by_ref().take(SQS_BATCH_MAX).collect();
+            (!chunk.is_empty()).then_some(chunk)
+        })
+        .collect();
         let results: Vec<Result<(), (usize, String)>> = futures::stream::iter(chunks)
             .map(|chunk| self.send_batch(url, chunk))
             .buffer_unordered(QUEUEING_CONCURRENCY)

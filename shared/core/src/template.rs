@@ -127,7 +127,9 @@ pub fn worst_case_size(document: &Value) -> usize {
 }
 
 /// The inline plumbing policy of a function's role: its own log group, its own queue and the
-/// dead-letter queue, nothing else.
+/// dead-letter queue, nothing else. `sqs:SendMessage` and `sqs:DeleteMessage` also grant the
+/// batch calls the sweep and the event source mapping make (SQS Developer Guide, "Amazon SQS
+/// batch actions": batch actions take the permissions of their single versions).
 pub fn plumbing_policy(prefix: &str) -> Value {
     json!({
         "PolicyName": "plumbing",
