@@ -57,6 +57,10 @@ def mq_reboot_seconds() -> float:
     return _seconds_setting("LOGMEND_EMULATOR_MQ_REBOOT_SECONDS")
 
 
+def rds_create_seconds() -> float:
+    return _seconds_setting("LOGMEND_EMULATOR_RDS_CREATE_SECONDS")
+
+
 # --------------------------------------------------------------------------------------------
 # CloudWatch Logs
 # --------------------------------------------------------------------------------------------
@@ -411,6 +415,37 @@ def trail_cloudwatch_logs_arns_are_validated_and_empty_clears():
     CloudTrailResponse.update_trail = lambda self: _checked(self, original_update, True)
     CloudTrailResponse.create_trail = lambda self: _checked(self, original_create, False)
 
+@patch
+def get_trail_status_reports_cloudwatch_logs_delivery_errors():
+    """AWS: GetTrailStatus returns LatestCloudWatchLogsDeliveryError, "any CloudWatch Logs error
+    that CloudTrail encountered when attempting to deliver logs to CloudWatch Logs", and
+    LatestCloudWatchLogsDeliveryTime, the last delivery (CloudTrail API Reference,
+    GetTrailStatus). A trail whose delivery role was deleted, lost its trust or its policy, or
+    whose log group was deleted keeps both ARNs and reports the error at its next delivery.
+    moto returns neither field. Here every GetTrailStatus is a delivery attempt: the trail's
+    ARNs are checked as CloudTrail checks them on UpdateTrail, now."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    original = CloudTrailResponse.get_trail_status
+
+    def get_trail_status(self):
+        out = json.loads(original(self))
+        trail = self.cloudtrail_backend.get_trail(self._get_param("Name"))
+        group, role = trail.cw_log_group_arn or None, trail.cw_role_arn or None
+        if group and role:
+            try:
+                _validate_cloudwatch_logs_delivery(trail.account_id, group, role)
+                out["LatestCloudWatchLogsDeliveryTime"] = int(time.time())
+                trail._cw_last_delivery = out["LatestCloudWatchLogsDeliveryTime"]
+            except Exception as e:  # the validation's CloudTrail error: its message is the error
+                out["LatestCloudWatchLogsDeliveryError"] = getattr(e, "message", None) or str(e)
+                if getattr(trail, "_cw_last_delivery", None):
+                    out["LatestCloudWatchLogsDeliveryTime"] = trail._cw_last_delivery
+        return json.dumps(out)
+
+    CloudTrailResponse.get_trail_status = get_trail_status
+
+
 # --------------------------------------------------------------------------------------------
 # Amazon MQ
 # --------------------------------------------------------------------------------------------
@@ -595,6 +630,30 @@ def _log_types_config(kwargs: dict) -> dict:
         if kwargs.get(key):
             return kwargs.pop(key)
     return {}
+
+
+@patch
+def db_clusters_stay_creating_for_a_while():
+    """AWS: a new DB cluster is `creating` until it is available, which takes minutes (RDS User
+    Guide, "Viewing DB cluster status": creating, "The DB cluster is being created"). moto says
+    `creating` only in CreateDBCluster's own answer and `available` from the first describe on.
+    Here it stays `creating` for LOGMEND_EMULATOR_RDS_CREATE_SECONDS (default 0: moto's way)."""
+    from moto.rds.models import DBCluster
+
+    init = DBCluster.__init__
+    status = DBCluster.status
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._creating_until = time.monotonic() + rds_create_seconds()
+
+    def get_status(self):
+        if self._status == "creating" and time.monotonic() < getattr(self, "_creating_until", 0):
+            return "creating"
+        return status.fget(self)
+
+    DBCluster.__init__ = __init__
+    DBCluster.status = property(get_status, status.fset)
 
 
 @patch

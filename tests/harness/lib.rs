@@ -78,6 +78,8 @@ pub struct EmulatorOptions {
     pub iam_propagation_seconds: f64,
     /// Seconds an MQ broker stays REBOOT_IN_PROGRESS after RebootBroker.
     pub mq_reboot_seconds: f64,
+    /// Seconds a new DB cluster stays `creating` (moto: only in CreateDBCluster's own answer).
+    pub rds_create_seconds: f64,
 }
 
 pub struct Emulator {
@@ -117,6 +119,7 @@ impl Emulator {
             .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
             .env("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", options.iam_propagation_seconds.to_string())
             .env("LOGMEND_EMULATOR_MQ_REBOOT_SECONDS", options.mq_reboot_seconds.to_string())
+            .env("LOGMEND_EMULATOR_RDS_CREATE_SECONDS", options.rds_create_seconds.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)

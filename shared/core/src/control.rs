@@ -195,7 +195,8 @@ pub trait Control: Sync + Send + 'static {
         target: &Self::Target,
     ) -> impl Future<Output = Result<Checked<Self::Finding>, ControlError>> + Send;
 
-    /// The writes that would make the resource compliant. Pure: data in, data out.
+    /// The writes that would make the resource compliant. Pure: data in, data out. None at
+    /// all means logmend may not fix this one: the decision is `noncompliant`, in both modes.
     fn plan(&self, config: &Config, finding: &Self::Finding) -> Vec<Self::Step>;
 
     fn describe(&self, step: &Self::Step) -> Change;
@@ -233,6 +234,9 @@ impl Origin {
 pub struct Evaluation {
     pub decision: Decision,
     pub retry: bool,
+    /// The control's target, as the JSON a queue message carries: what a re-check of a
+    /// `deferred` decision needs, so the queue never holds the event (or its parameters).
+    pub target: Option<serde_json::Value>,
 }
 
 /// How an evaluation ended, before it is stamped with where and when it happened.
@@ -261,6 +265,7 @@ impl Evaluation {
     ) -> Self {
         Evaluation {
             retry: o.error.is_some_and(ControlError::is_transient),
+            target: None,
             decision: Decision {
                 control,
                 account: account_of(&resource).or(origin.account.clone()).unwrap_or_default(),
@@ -286,6 +291,18 @@ pub async fn evaluate<C: Control>(
     target: &C::Target,
     origin: &Origin,
 ) -> Evaluation {
+    let mut evaluation = decide(control, cx, target, origin).await;
+    // Targets are the controls' own serialisable types; `None` only if one's `Serialize` fails.
+    evaluation.target = serde_json::to_value(target).ok();
+    evaluation
+}
+
+async fn decide<C: Control>(
+    control: &C,
+    cx: &Context<'_, C::Clients>,
+    target: &C::Target,
+    origin: &Origin,
+) -> Evaluation {
     let id = control.spec().id;
     let decide =
         |resource: String, verdict: Verdict, reason: String, changes: Vec<Change>, error: Option<&ControlError>| {
@@ -306,7 +323,9 @@ pub async fn evaluate<C: Control>(
     };
     let plan = control.plan(cx.config, &finding);
     let changes: Vec<Change> = plan.iter().map(|s| control.describe(s)).collect();
-    if cx.config.mode == Mode::Audit {
+    // Seen but not logmend's to change (a delivery role someone else owns): noncompliant in
+    // either mode, and nothing is written.
+    if cx.config.mode == Mode::Audit || plan.is_empty() {
         return decide(resource, Verdict::Noncompliant, reason, changes, None);
     }
     match control.apply(cx, &finding, &plan).await {

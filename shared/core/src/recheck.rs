@@ -1,16 +1,18 @@
 //! The function's own queue. Two kinds of message travel on it: re-checks and the sweep's
 //! listed resources ([`crate::sweep`]); both are read here, one record at a time.
 //!
-//! Deferred events are not dropped: the function puts the event on its own SQS delay queue
-//! and consumes that queue, so the resource is checked again once it has had time to become
-//! ready (a broker still being created, a cluster `modifying`). Each message carries the
+//! Deferred resources are not dropped: the function puts the control and the target (never
+//! the event) on its own SQS delay queue and consumes that queue, so the resource is checked
+//! again once it has had time to become ready (a broker still being created, a cluster
+//! `modifying`). Each message carries the
 //! number of the check it asks for; the last allowed check that still finds the resource not
 //! ready ends in a `failed` decision that says so, for a person to look at.
 
 use crate::aws::AwsError;
-use crate::control::Evaluation;
+use crate::control::{Evaluation, Origin};
 use crate::decision::Verdict;
 use crate::handler::{HandlerError, Logmend};
+use crate::registry::Env;
 use crate::sweep::SweepItem;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use serde::{Deserialize, Serialize};
@@ -19,12 +21,31 @@ use serde_json::Value;
 /// `error_code` of the decision whose checks ran out.
 pub const ATTEMPTS_EXHAUSTED: &str = "RecheckAttemptsExhausted";
 
-/// The body of a re-check message.
+/// A re-check on the queue: what the next check needs and nothing more. Never the event:
+/// its `requestParameters` can hold secrets (CreateBroker's user passwords, CreateDBCluster's
+/// `masterUserPassword`), and a queue keeps a message for up to 14 days.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RecheckMessage {
+pub struct Recheck {
     /// The number of the check this message asks for (the first check, from EventBridge, is 1).
     pub check: u32,
-    /// The EventBridge event, as it first arrived.
+    pub control: String,
+    /// The control's target, as its `list` would give it.
+    pub target: Value,
+    /// The first event's id and name (or the sweep's), so every decision of the chain says
+    /// where it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// A re-check as logmend 0.1 queued it, with the whole event. Read so that messages already
+/// on a queue at an upgrade are checked rather than sent to the dead-letter queue; never written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LegacyRecheck {
+    pub check: u32,
     pub event: Value,
 }
 
@@ -40,7 +61,8 @@ pub struct QueueBatch {
 #[serde(untagged)]
 pub enum QueueMessage {
     Sweep { sweep: SweepItem },
-    Recheck(RecheckMessage),
+    Recheck { recheck: Recheck },
+    Legacy(LegacyRecheck),
 }
 
 impl Logmend {
@@ -52,7 +74,40 @@ impl Logmend {
         check: u32,
         own_account: Option<&str>,
     ) -> Result<Vec<Evaluation>, HandlerError> {
-        let mut evaluations = self.handle_event_in(raw, own_account).await?;
+        let evaluations = self.handle_event_in(raw, own_account).await?;
+        self.follow_up(evaluations, check).await
+    }
+
+    /// Check a re-check's target again, as check number `recheck.check`.
+    pub async fn handle_recheck(
+        &self,
+        recheck: &Recheck,
+        own_account: Option<&str>,
+    ) -> Result<Vec<Evaluation>, String> {
+        let Some(control) = self.bound(&recheck.control) else {
+            tracing::info!(control = %recheck.control, "re-check of a control not active here; dropped");
+            return Ok(vec![]);
+        };
+        let origin = Origin {
+            event_id: recheck.event_id.clone(),
+            event_name: recheck.event_name.clone(),
+            account: own_account.map(str::to_owned).or_else(|| recheck.account.clone()),
+        };
+        let env = Env { config: &self.config, account: origin.account.as_deref() };
+        let evaluation = control
+            .evaluate_listed(env, recheck.target.clone(), &origin)
+            .await
+            .map_err(|e| format!("{}: the re-check's target is not one this control reads: {e}", recheck.control))?;
+        self.follow_up(vec![evaluation], recheck.check).await.map_err(|e| e.to_string())
+    }
+
+    /// What the `deferred` evaluations of check number `check` become: each queued (its
+    /// control and target only) for the next check, or, after the last allowed check, `failed`.
+    pub(crate) async fn follow_up(
+        &self,
+        mut evaluations: Vec<Evaluation>,
+        check: u32,
+    ) -> Result<Vec<Evaluation>, HandlerError> {
         let Some(url) = self.config.queue_url.as_deref() else {
             return Ok(evaluations);
         };
@@ -67,14 +122,21 @@ impl Logmend {
             return Ok(evaluations);
         }
         let delay = self.config.recheck_delay_seconds;
-        let mut any = false;
         for e in deferred {
-            any = true;
-            e.decision.reason = format!("{}; check {} of {max} in {delay} s", e.decision.reason, check + 1);
-        }
-        if any {
-            let body = serde_json::to_string(&RecheckMessage { check: check + 1, event: raw.clone() })
-                .expect("a JSON value serialises");
+            let Some(target) = e.target.clone() else {
+                // Only `evaluate` defers, and it always records the target.
+                tracing::error!(control = e.decision.control, resource = %e.decision.resource, "deferred without a target; cannot queue its re-check");
+                continue;
+            };
+            let recheck = Recheck {
+                check: check + 1,
+                control: e.decision.control.to_owned(),
+                target,
+                event_id: e.decision.event_id.clone(),
+                event_name: e.decision.event_name.clone(),
+                account: Some(e.decision.account.clone()).filter(|a| !a.is_empty()),
+            };
+            let body = serde_json::to_string(&QueueMessage::Recheck { recheck }).unwrap_or_default();
             self.sqs
                 .send_message()
                 .queue_url(url)
@@ -83,6 +145,7 @@ impl Logmend {
                 .send()
                 .await
                 .map_err(|e| HandlerError::RecheckQueue(AwsError::from_sdk("sqs:SendMessage", url, e)))?;
+            e.decision.reason = format!("{}; check {} of {max} in {delay} s", e.decision.reason, check + 1);
         }
         Ok(evaluations)
     }
@@ -114,10 +177,15 @@ impl Logmend {
             serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
         });
         let outcome = match message {
-            Ok(QueueMessage::Recheck(m)) => {
+            Ok(QueueMessage::Recheck { recheck }) => self.handle_recheck(&recheck, own_account).await,
+            Ok(QueueMessage::Legacy(m)) => {
                 self.handle_checked(&m.event, m.check, own_account).await.map_err(|e| e.to_string())
             }
-            Ok(QueueMessage::Sweep { sweep }) => self.evaluate_sweep_item(&sweep, own_account).await,
+            // A listed resource not ready yet is re-checked like a deferred event's.
+            Ok(QueueMessage::Sweep { sweep }) => match self.evaluate_sweep_item(&sweep, own_account).await {
+                Ok(evaluations) => self.follow_up(evaluations, 1).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            },
             Err(reason) => Err(reason),
         };
         match outcome {
@@ -140,9 +208,20 @@ mod tests {
 
     #[test]
     fn messages_round_trip() {
-        let m = QueueMessage::Recheck(RecheckMessage { check: 2, event: serde_json::json!({"id":"e"}) });
+        let recheck = Recheck {
+            check: 2,
+            control: "mq-broker-logs".into(),
+            target: serde_json::json!("b-1"),
+            event_id: Some("e".into()),
+            event_name: Some("CreateBroker".into()),
+            account: None,
+        };
+        let m = QueueMessage::Recheck { recheck };
         let text = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<QueueMessage>(&text).unwrap(), m);
+        let legacy = r#"{"check":2,"event":{"id":"e"}}"#;
+        let m = QueueMessage::Legacy(LegacyRecheck { check: 2, event: serde_json::json!({"id":"e"}) });
+        assert_eq!(serde_json::from_str::<QueueMessage>(legacy).unwrap(), m);
         let item = SweepItem {
             id: "s".into(),
             control: "log-group-retention".into(),

@@ -9,6 +9,16 @@
 //! with both ARNs. IAM is eventually consistent: UpdateTrail right after CreateRole is refused
 //! with `InvalidCloudWatchLogsRoleArnException` / `InvalidCloudWatchLogsLogGroupArnException`
 //! for up to about two minutes, so that call is retried with backoff.
+//!
+//! Two ARNs on the trail are not delivery: a role deleted, stripped of its policy or its
+//! trust, or a log group deleted leaves them in place while nothing arrives. So a trail with
+//! both ARNs costs one more read, GetTrailStatus, whose `LatestCloudWatchLogsDeliveryError`
+//! CloudTrail sets when a delivery fails (CloudTrail API Reference, GetTrailStatus). What
+//! logmend built (its role, `/aws/cloudtrail/<trail>`) is repaired; anything else is reported
+//! `noncompliant` with CloudTrail's error. The IAM and Logs calls that break delivery
+//! (DeleteRole, DeleteRolePolicy, UpdateAssumeRolePolicy, DeleteLogGroup) trigger a check of
+//! the trails that use the role or group, which reads the pieces at once: CloudTrail reports
+//! the error only after its next delivery attempt.
 
 use crate::Clients;
 use logmend_core::aws::AwsError;
@@ -26,18 +36,26 @@ pub const ROLE_POLICY_NAME: &str = "logmend-cloudtrail-delivery";
 pub const LOG_GROUP_PREFIX: &str = "/aws/cloudtrail/";
 const ROLE_PREFIX: &str = "LogmendTrail-";
 const MANAGED_BY: (&str, &str) = ("managed-by", "logmend");
-const PROPAGATION_CODES: [&str; 2] =
-    ["InvalidCloudWatchLogsRoleArnException", "InvalidCloudWatchLogsLogGroupArnException"];
 
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-cloudwatch-logs",
     security_hub: &["CloudTrail.5"],
     resource_type: "AWS::CloudTrail::Trail",
-    triggers: &[Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] }],
-    compliant_when: "the trail has CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn",
-    fix: "create /aws/cloudtrail/<trail> with retention and a delivery role allowed only CreateLogStream and PutLogEvents on it; UpdateTrail with both (retried while IAM propagates)",
+    triggers: &[
+        Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] },
+        // IAM events arrive in us-east-1 only (CloudTrail User Guide, global service events).
+        Trigger {
+            event_source: "iam.amazonaws.com",
+            event_names: &["DeleteRole", "DeleteRolePolicy", "UpdateAssumeRolePolicy"],
+        },
+        Trigger { event_source: "logs.amazonaws.com", event_names: &["DeleteLogGroup"] },
+    ],
+    compliant_when: "the trail has CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn, and GetTrailStatus reports no CloudWatch Logs delivery error",
+    fix: "create /aws/cloudtrail/<trail> with retention and a delivery role allowed only CreateLogStream and PutLogEvents on it; UpdateTrail with both (retried while IAM propagates); a broken delivery through logmend's role is rebuilt (group, role, trust, policy), any other is reported",
     reads: &[
         Permission::any("cloudtrail:GetTrail"),
+        Permission::any("cloudtrail:GetTrailStatus"),
+        Permission::any("cloudtrail:DescribeTrails"),
         Permission::any("cloudtrail:ListTrails"),
         Permission::any("cloudtrail:ListTags"),
         Permission::any("logs:DescribeLogGroups"),
@@ -60,6 +78,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::on("iam:CreateRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
         Permission::on("iam:TagRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
         Permission::on("iam:PutRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
+        Permission::on("iam:UpdateAssumeRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
         Permission::on("iam:PassRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
         Permission::any("cloudtrail:UpdateTrail"),
     ],
@@ -67,13 +86,37 @@ pub static SPEC: ControlSpec = ControlSpec {
 
 pub struct CloudtrailCloudwatchLogs;
 
-/// A trail as an event or a listing names it: its name or its ARN.
+/// What an event or a listing names. A trail's JSON is its name or ARN alone, as before.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TrailRef(pub String);
+#[serde(untagged)]
+pub enum TrailRef {
+    /// A trail by name or ARN (CloudTrail's events, the listing).
+    Trail(String),
+    /// A trail whose delivery an IAM or Logs call may have broken: its role and group are read
+    /// even while CloudTrail still reports no error.
+    Suspect { trail: String, cause: String },
+    /// Every trail of the region that delivers through this role (expanded).
+    Role { role_name: String },
+    /// Every trail of the region that delivers to this log group (expanded).
+    LogGroup { log_group: String },
+}
+
+impl TrailRef {
+    fn trail(&self) -> Option<&str> {
+        match self {
+            TrailRef::Trail(t) | TrailRef::Suspect { trail: t, .. } => Some(t),
+            TrailRef::Role { .. } | TrailRef::LogGroup { .. } => None,
+        }
+    }
+}
 
 impl std::fmt::Display for TrailRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            TrailRef::Trail(t) | TrailRef::Suspect { trail: t, .. } => f.write_str(t),
+            TrailRef::Role { role_name } => write!(f, "trails delivering through role {role_name}"),
+            TrailRef::LogGroup { log_group } => write!(f, "trails delivering to log group {log_group}"),
+        }
     }
 }
 
@@ -144,6 +187,8 @@ pub struct LogGroupState {
 pub struct RoleState {
     pub role: TrailDeliveryRole,
     pub exists: bool,
+    /// Whether the role trusts `cloudtrail.amazonaws.com` exactly as logmend made it.
+    pub trust_current: bool,
     /// Whether the inline policy is there with exactly the delivery statement.
     pub policy_current: bool,
 }
@@ -155,6 +200,9 @@ pub struct TrailFinding {
     pub trail_arn: String,
     pub log_group: LogGroupState,
     pub role: RoleState,
+    /// Why logmend may not repair this delivery (the role or group is someone else's): then
+    /// nothing is planned and the decision names CloudTrail's error.
+    pub not_ours: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +210,7 @@ pub enum TrailStep {
     CreateLogGroup { name: String },
     PutRetentionPolicy { name: String, days: i32 },
     CreateRole { role: TrailDeliveryRole },
+    UpdateAssumeRolePolicy { role: TrailDeliveryRole },
     PutRolePolicy { role: TrailDeliveryRole, log_group_arn: String },
     UpdateTrail { trail_arn: String, log_group_arn: String, role_arn: String },
 }
@@ -198,12 +247,63 @@ impl Control for CloudtrailCloudwatchLogs {
     }
 
     fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<TrailRef>, EventError> {
-        // The ARN in the response is exact; the request's `name` may be a name or an ARN.
-        let target = event
-            .response_str("trailARN")
-            .or_else(|| event.request_parameters.str("name"))
-            .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
-        Ok(vec![TrailRef(target.to_owned())])
+        let required = |field: &'static str, key: &str| {
+            event.request_parameters.str(key).map(str::to_owned).ok_or(EventError::MissingField { field })
+        };
+        match event.event_source.as_str() {
+            "iam.amazonaws.com" => {
+                Ok(vec![TrailRef::Role { role_name: required("detail.requestParameters.roleName", "roleName")? }])
+            }
+            "logs.amazonaws.com" => Ok(vec![TrailRef::LogGroup {
+                log_group: required("detail.requestParameters.logGroupName", "logGroupName")?,
+            }]),
+            _ => {
+                // The ARN in the response is exact; the request's `name` may be a name or an ARN.
+                let target = event
+                    .response_str("trailARN")
+                    .or_else(|| event.request_parameters.str("name"))
+                    .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
+                Ok(vec![TrailRef::Trail(target.to_owned())])
+            }
+        }
+    }
+
+    /// A role or a log group stands for the trails of this region that deliver through it.
+    async fn expand(&self, cx: &Context<'_, Clients>, target: TrailRef) -> Result<Vec<TrailRef>, ControlError> {
+        let (role, group) = match &target {
+            TrailRef::Trail(_) | TrailRef::Suspect { .. } => return Ok(vec![target]),
+            TrailRef::Role { role_name } => (Some(role_name.as_str()), None),
+            TrailRef::LogGroup { log_group } => (None, Some(log_group.as_str())),
+        };
+        let out = cx
+            .clients
+            .cloudtrail
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", target.to_string(), e))?;
+        let mut found = Vec::new();
+        for trail in out.trail_list() {
+            let Some(arn) = trail.trail_arn() else { continue };
+            let uses_role = role.is_some_and(|r| {
+                non_empty(trail.cloud_watch_logs_role_arn()).is_some_and(|a| a.rsplit('/').next() == Some(r))
+            });
+            let uses_group = group.is_some_and(|g| {
+                non_empty(trail.cloud_watch_logs_log_group_arn()).and_then(log_group_name).as_deref() == Some(g)
+            });
+            if !(uses_role || uses_group) {
+                continue;
+            }
+            let home = non_empty(trail.home_region()).or(parse_trail_arn(arn).map(|a| a.region));
+            if home.is_some_and(|h| h != cx.region) {
+                // IAM events reach us-east-1 only; the trail's own region repairs it on its sweep.
+                tracing::info!(trail = arn, home = ?home, cause = %target, "trail of another region; its region's sweep checks it");
+                continue;
+            }
+            found.push(TrailRef::Suspect { trail: arn.to_owned(), cause: target.to_string() });
+        }
+        Ok(found)
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<TrailRef>, ControlError> {
@@ -211,33 +311,30 @@ impl Control for CloudtrailCloudwatchLogs {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", cx.region, e))?;
-            out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(|a| TrailRef(a.to_owned()))));
+            out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(|a| TrailRef::Trail(a.to_owned()))));
         }
         Ok(out)
     }
 
     async fn check(&self, cx: &Context<'_, Clients>, target: &TrailRef) -> Result<Checked<TrailFinding>, ControlError> {
         let c = &cx.clients;
-        let got = match c.cloudtrail.get_trail().name(&target.0).send().await {
+        let gone = |resource: &str| Checked {
+            resource: resource.to_owned(),
+            state: State::Skipped("the trail no longer exists".into()),
+        };
+        let Some(name) = target.trail() else {
+            // Only `expand` sees roles and groups; a listing never yields one.
+            return Ok(Checked { resource: target.to_string(), state: State::Skipped("not a trail".into()) });
+        };
+        let got = match c.cloudtrail.get_trail().name(name).send().await {
             Ok(out) => out,
-            Err(e) => {
-                let e = AwsError::from_sdk("cloudtrail:GetTrail", &target.0, e);
-                if e.code_is("TrailNotFoundException") {
-                    return Ok(Checked {
-                        resource: target.0.clone(),
-                        state: State::Skipped("the trail no longer exists".into()),
-                    });
-                }
-                return Err(e.into());
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => return Ok(gone(name)),
+            Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrail", name, e).into()),
         };
         let Some(trail) = got.trail() else {
-            return Ok(Checked {
-                resource: target.0.clone(),
-                state: State::Skipped("the trail no longer exists".into()),
-            });
+            return Ok(gone(name));
         };
-        let trail_arn = trail.trail_arn().unwrap_or(&target.0).to_owned();
+        let trail_arn = trail.trail_arn().unwrap_or(name).to_owned();
         let trail_name = trail.name().unwrap_or_default().to_owned();
         let arn = parse_trail_arn(&trail_arn);
         // HomeRegion is what AWS returns; the ARN's region is the same fact for any trail.
@@ -256,8 +353,61 @@ impl Control for CloudtrailCloudwatchLogs {
         }
         let group_arn = non_empty(trail.cloud_watch_logs_log_group_arn());
         let role_arn = non_empty(trail.cloud_watch_logs_role_arn());
-        if let (Some(group), Some(_)) = (group_arn, role_arn) {
-            return Ok(Checked { resource: trail_arn, state: State::Compliant(format!("delivers to {group}")) });
+        let cause = match target {
+            TrailRef::Suspect { cause, .. } => Some(cause.as_str()),
+            _ => None,
+        };
+        let expected_role = TrailDeliveryRole::for_trail(partition, account, home, &trail_name);
+        let mut delivery_error = None;
+        if let (Some(group), Some(role)) = (group_arn, role_arn) {
+            let status = match c.cloudtrail.get_trail_status().name(&trail_arn).send().await {
+                Ok(out) => out,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => {
+                    return Ok(gone(&trail_arn));
+                }
+                Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrailStatus", &trail_arn, e).into()),
+            };
+            let last = status
+                .latest_cloud_watch_logs_delivery_time()
+                .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                .map(|t| format!(" (last delivery {t})"))
+                .unwrap_or_default();
+            delivery_error = non_empty(status.latest_cloud_watch_logs_delivery_error()).map(str::to_owned);
+            if delivery_error.is_none() && cause.is_none() {
+                return Ok(Checked { resource: trail_arn, state: State::Compliant(format!("delivers to {group}{last}")) });
+            }
+            if role != expected_role.arn {
+                let group_name = log_group_name(group).unwrap_or_default();
+                let error = match delivery_error {
+                    Some(error) => error,
+                    None => {
+                        // Not logmend's role, so not logmend's to read. The group anyone may
+                        // see: a deleted one is reported before CloudTrail's next attempt does.
+                        let log_group = read_log_group(cx, partition, account, &group_name).await?;
+                        if log_group.exists {
+                            let reason = format!("delivers to {group}{last}; CloudTrail reports no delivery error");
+                            return Ok(Checked { resource: trail_arn, state: State::Compliant(reason) });
+                        }
+                        format!("log group {group_name} does not exist")
+                    }
+                };
+                let reason = format!(
+                    "CloudTrail cannot deliver to {group}: {error}; the role {role} is not logmend's, so a person must repair it"
+                );
+                let finding = TrailFinding {
+                    log_group: LogGroupState {
+                        name: group_name,
+                        arn: group.to_owned(),
+                        exists: false,
+                        retention_days: None,
+                    },
+                    role: RoleState { role: expected_role, exists: false, trust_current: false, policy_current: false },
+                    trail_name,
+                    trail_arn: trail_arn.clone(),
+                    not_ours: Some(reason.clone()),
+                };
+                return Ok(Checked { resource: trail_arn, state: State::Noncompliant { finding, reason } });
+            }
         }
 
         let tags = c
@@ -275,27 +425,65 @@ impl Control for CloudtrailCloudwatchLogs {
         }
 
         // A group the trail already names is kept; otherwise logmend's own.
-        let group_name = group_arn
-            .and_then(|a| a.split_once(":log-group:").map(|(_, n)| n.trim_end_matches(":*").to_owned()))
-            .unwrap_or_else(|| format!("{LOG_GROUP_PREFIX}{trail_name}"));
+        let own_group = format!("{LOG_GROUP_PREFIX}{trail_name}");
+        let group_name = group_arn.and_then(log_group_name).unwrap_or_else(|| own_group.clone());
         let log_group = read_log_group(cx, partition, account, &group_name).await?;
-        let role =
-            read_role(cx, TrailDeliveryRole::for_trail(partition, account, home, &trail_name), &log_group.arn).await?;
-        let missing = match (group_arn, role_arn) {
-            (None, None) => "no CloudWatch Logs delivery",
-            (None, Some(_)) => "a delivery role but no log group",
-            _ => "a log group but no delivery role",
+        let role = read_role(cx, expected_role, &log_group.arn).await?;
+        let (reason, not_ours) = if let (Some(group), Some(_)) = (group_arn, role_arn) {
+            // Delivery through logmend's own role: what is broken of it?
+            let mut broken = Vec::new();
+            if !log_group.exists {
+                broken.push(format!("log group {group_name} does not exist"));
+            }
+            if !role.exists {
+                broken.push(format!("role {} does not exist", role.role.name));
+            } else {
+                if !role.trust_current {
+                    broken.push("the role no longer trusts cloudtrail.amazonaws.com".to_owned());
+                }
+                if !role.policy_current {
+                    broken.push(format!("the role's policy {ROLE_POLICY_NAME} is missing or changed"));
+                }
+            }
+            let reported = delivery_error.as_deref().map(|e| format!("CloudTrail reports: {e}; ")).unwrap_or_default();
+            if broken.is_empty() {
+                return Ok(Checked {
+                    resource: trail_arn,
+                    state: match delivery_error {
+                        Some(e) => State::Pending(format!(
+                            "delivers to {group} through logmend's role, its policy and the group all intact; CloudTrail's last error ({e}) clears at its next delivery"
+                        )),
+                        None => State::Compliant(format!("delivers to {group}; role, policy and group intact")),
+                    },
+                });
+            }
+            let reason = format!("trail {trail_name} cannot deliver: {reported}{}", broken.join(", "));
+            // A deleted group logmend did not name is someone's choice to undo, not logmend's.
+            let not_ours = (!log_group.exists && group_name != own_group).then(|| {
+                format!("{reason}; {group_name} is not logmend's log group, so a person must recreate it or point the trail elsewhere")
+            });
+            (not_ours.clone().unwrap_or(reason), not_ours)
+        } else {
+            let missing = match (group_arn, role_arn) {
+                (None, None) => "no CloudWatch Logs delivery",
+                (None, Some(_)) => "a delivery role but no log group",
+                _ => "a log group but no delivery role",
+            };
+            (format!("trail {trail_name} has {missing}"), None)
         };
         Ok(Checked {
             resource: trail_arn.clone(),
             state: State::Noncompliant {
-                reason: format!("trail {trail_name} has {missing}"),
-                finding: TrailFinding { trail_name, trail_arn, log_group, role },
+                reason,
+                finding: TrailFinding { trail_name, trail_arn, log_group, role, not_ours },
             },
         })
     }
 
     fn plan(&self, config: &Config, f: &TrailFinding) -> Vec<TrailStep> {
+        if f.not_ours.is_some() {
+            return vec![];
+        }
         let mut steps = Vec::new();
         if !f.log_group.exists {
             steps.push(TrailStep::CreateLogGroup { name: f.log_group.name.clone() });
@@ -308,6 +496,8 @@ impl Control for CloudtrailCloudwatchLogs {
         }
         if !f.role.exists {
             steps.push(TrailStep::CreateRole { role: f.role.role.clone() });
+        } else if !f.role.trust_current {
+            steps.push(TrailStep::UpdateAssumeRolePolicy { role: f.role.role.clone() });
         }
         if !f.role.policy_current {
             steps.push(TrailStep::PutRolePolicy { role: f.role.role.clone(), log_group_arn: f.log_group.arn.clone() });
@@ -328,6 +518,9 @@ impl Control for CloudtrailCloudwatchLogs {
             }
             TrailStep::CreateRole { role } => {
                 Change::new("iam:CreateRole", format!("{ROLE_PATH}{} trusted by cloudtrail.amazonaws.com", role.name))
+            }
+            TrailStep::UpdateAssumeRolePolicy { role } => {
+                Change::new("iam:UpdateAssumeRolePolicy", format!("{} trusted by cloudtrail.amazonaws.com", role.name))
             }
             TrailStep::PutRolePolicy { role, log_group_arn } => Change::new(
                 "iam:PutRolePolicy",
@@ -393,21 +586,18 @@ async fn read_role(
     let iam = &cx.clients.iam;
     let existing = match iam.get_role().role_name(&role.name).send().await {
         Ok(out) => out.role().cloned(),
-        Err(e) => {
-            let e = AwsError::from_sdk("iam:GetRole", &role.arn, e);
-            if !e.code_is("NoSuchEntity") {
-                return Err(e.into());
-            }
-            None
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => None,
+        Err(e) => return Err(AwsError::from_sdk("iam:GetRole", &role.arn, e).into()),
     };
     let Some(existing) = existing else {
-        return Ok(RoleState { role, exists: false, policy_current: false });
+        return Ok(RoleState { role, exists: false, trust_current: false, policy_current: false });
     };
-    // A role of this name that is not ours, or that someone changed, is not widened or
-    // repurposed: a person decides.
-    let trust = decode_policy(existing.assume_role_policy_document());
-    if existing.path() != ROLE_PATH || trust.as_ref() != Some(&TrailDeliveryRole::trust_policy()) {
+    let trust_current = decode_policy(existing.assume_role_policy_document()).as_ref()
+        == Some(&TrailDeliveryRole::trust_policy());
+    let managed = existing.tags().iter().any(|t| (t.key(), t.value()) == MANAGED_BY);
+    // A role of this name that logmend did not make is not widened or repurposed: a person
+    // decides. logmend's own (its path and tag) gets its trust back.
+    if existing.path() != ROLE_PATH || (!trust_current && !managed) {
         return Err(ControlError::Conflict {
             resource: existing.arn().to_owned(),
             reason: "a role with logmend's delivery-role name exists with another path or trust policy; logmend does not change roles it cannot vouch for".into(),
@@ -416,16 +606,16 @@ async fn read_role(
     let role = TrailDeliveryRole { name: role.name, arn: existing.arn().to_owned() };
     let policy = match iam.get_role_policy().role_name(&role.name).policy_name(ROLE_POLICY_NAME).send().await {
         Ok(out) => decode_policy(Some(out.policy_document())),
-        Err(e) => {
-            let e = AwsError::from_sdk("iam:GetRolePolicy", &role.arn, e);
-            if !e.code_is("NoSuchEntity") {
-                return Err(e.into());
-            }
-            None
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => None,
+        Err(e) => return Err(AwsError::from_sdk("iam:GetRolePolicy", &role.arn, e).into()),
     };
     let policy_current = policy == Some(TrailDeliveryRole::delivery_policy(log_group_arn));
-    Ok(RoleState { role, exists: true, policy_current })
+    Ok(RoleState { role, exists: true, trust_current, policy_current })
+}
+
+/// The name in a log group ARN (`arn:…:log-group:NAME:*` or without the `:*`).
+fn log_group_name(arn: &str) -> Option<String> {
+    arn.split_once(":log-group:").map(|(_, n)| n.trim_end_matches(":*").to_owned())
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986).
@@ -441,10 +631,8 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), C
         TrailStep::CreateLogGroup { name } => {
             match c.logs.create_log_group().log_group_name(name).tags(MANAGED_BY.0, MANAGED_BY.1).send().await {
                 Ok(_) => Ok(()),
-                Err(e) => {
-                    let e = AwsError::from_sdk("logs:CreateLogGroup", name, e);
-                    if e.code_is("ResourceAlreadyExistsException") { Ok(()) } else { Err(e.into()) }
-                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
+                Err(e) => Err(AwsError::from_sdk("logs:CreateLogGroup", name, e).into()),
             }
         }
         TrailStep::PutRetentionPolicy { name, days } => c
@@ -474,13 +662,20 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), C
                 .await;
             match created {
                 Ok(_) => Ok(()),
-                Err(e) => {
-                    let e = AwsError::from_sdk("iam:CreateRole", &role.arn, e);
-                    // Another evaluation created it a moment ago: the same role.
-                    if e.code_is("EntityAlreadyExists") { Ok(()) } else { Err(e.into()) }
-                }
+                // Another evaluation created it a moment ago: the same role.
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => Ok(()),
+                Err(e) => Err(AwsError::from_sdk("iam:CreateRole", &role.arn, e).into()),
             }
         }
+        TrailStep::UpdateAssumeRolePolicy { role } => c
+            .iam
+            .update_assume_role_policy()
+            .role_name(&role.name)
+            .policy_document(TrailDeliveryRole::trust_policy().to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("iam:UpdateAssumeRolePolicy", &role.arn, e).into()),
         TrailStep::PutRolePolicy { role, log_group_arn } => c
             .iam
             .put_role_policy()
@@ -520,12 +715,18 @@ async fn update_trail_while_iam_propagates(
             .await;
         let e = match sent {
             Ok(_) => return Ok(()),
-            Err(e) => AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e),
+            Err(e) => {
+                let propagating = e.as_service_error().is_some_and(|s| {
+                    s.is_invalid_cloud_watch_logs_role_arn_exception()
+                        || s.is_invalid_cloud_watch_logs_log_group_arn_exception()
+                });
+                let e = AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e);
+                if !propagating {
+                    return Err(e.into());
+                }
+                e
+            }
         };
-        let propagating = PROPAGATION_CODES.iter().any(|c| e.code_is(c));
-        if !propagating {
-            return Err(e.into());
-        }
         if started.elapsed() + delay > timeout {
             return Err(ControlError::PropagationTimeout {
                 action: "cloudtrail:UpdateTrail",
@@ -559,8 +760,10 @@ mod tests {
             role: RoleState {
                 role: TrailDeliveryRole::for_trail("aws", "123456789012", "eu-west-1", "main"),
                 exists: false,
+                trust_current: false,
                 policy_current: false,
             },
+            not_ours: None,
         }
     }
 
@@ -587,6 +790,7 @@ mod tests {
         f.log_group.exists = true;
         f.log_group.retention_days = Some(30);
         f.role.exists = true;
+        f.role.trust_current = true;
         f.role.policy_current = true;
         let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f);
         assert_eq!(steps.len(), 1);
@@ -646,7 +850,16 @@ mod tests {
             .targets_in(&ev(json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail",
                 "requestParameters":{"name":"main"},"responseElements":{"trailARN":"arn:aws:cloudtrail:eu-west-1:1:trail/main"}})))
             .unwrap();
-        assert_eq!(t, vec![TrailRef("arn:aws:cloudtrail:eu-west-1:1:trail/main".into())]);
+        assert_eq!(t, vec![TrailRef::Trail("arn:aws:cloudtrail:eu-west-1:1:trail/main".into())]);
+        let t = CloudtrailCloudwatchLogs
+            .targets_in(&ev(json!({"eventSource":"iam.amazonaws.com","eventName":"DeleteRole",
+                "requestParameters":{"roleName":"LogmendTrail-eu-west-1-main"}})))
+            .unwrap();
+        assert_eq!(t, vec![TrailRef::Role { role_name: "LogmendTrail-eu-west-1-main".into() }]);
+        let err = CloudtrailCloudwatchLogs
+            .targets_in(&ev(json!({"eventSource":"logs.amazonaws.com","eventName":"DeleteLogGroup","requestParameters":{}})))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "event field `detail.requestParameters.logGroupName` is missing");
         let err = CloudtrailCloudwatchLogs
             .targets_in(&ev(
                 json!({"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail","requestParameters":{}}),
