@@ -645,11 +645,14 @@ def db_clusters_stay_creating_for_a_while():
 
     def __init__(self, *args, **kwargs):
         init(self, *args, **kwargs)
-        self._creating_until = time.monotonic() + rds_create_seconds()
+        delay = rds_create_seconds()
+        self._creating_until = time.monotonic() + delay if delay > 0 else 0
 
     def get_status(self):
-        if self._status == "creating" and time.monotonic() < getattr(self, "_creating_until", 0):
-            return "creating"
+        if self._status == "creating" and getattr(self, "_creating_until", 0) > 0:
+            if time.monotonic() < self._creating_until:
+                return "creating"
+            self._status = "available"
         return status.fget(self)
 
     DBCluster.__init__ = __init__

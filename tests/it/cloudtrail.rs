@@ -108,8 +108,8 @@ async fn second_run_makes_no_mutating_call() {
     assert_eq!(out[0].decision.verdict, Verdict::Compliant, "{:?}", out[0].decision);
     assert!(out[0].decision.changes.is_empty());
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
-    // A compliant trail costs one read.
-    assert_eq!(emulator.recorded_calls(), ["cloudtrail:GetTrail"]);
+    // A compliant trail costs two reads: the trail, and its delivery status.
+    assert_eq!(emulator.recorded_calls(), ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus"]);
 }
 
 #[tokio::test]
@@ -365,4 +365,183 @@ async fn bad_events_are_typed_errors_and_unknown_events_are_ignored() {
     let err = app.handle_event(&wrong_region).await.unwrap_err();
     assert_eq!(err.error_type(), "WrongRegion");
     assert_eq!(emulator.recorded_calls(), Vec::<String>::new());
+}
+
+// ---- delivery health: the ARNs stay while the role or group behind them is gone ----
+
+/// A trail whose delivery logmend built, then recorder reset.
+async fn delivering(mode: Mode) -> (Emulator, Logmend) {
+    let (emulator, fixer) = setup(Mode::Remediate).await;
+    let out = fixer.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
+    assert_eq!(out[0].decision.verdict, Verdict::Fixed, "{:?}", out[0].decision);
+    let app = app(&emulator, mode);
+    emulator.recorder_reset();
+    (emulator, app)
+}
+
+async fn delivery_error(emulator: &Emulator) -> Option<String> {
+    let c = emulator.clients("us-east-1");
+    let status = c.cloudtrail.get_trail_status().name(TRAIL_ARN).send().await.unwrap();
+    status.latest_cloud_watch_logs_delivery_error().map(str::to_owned)
+}
+
+async fn delete_delivery_role(emulator: &Emulator) {
+    let c = emulator.clients("us-east-1");
+    c.iam.delete_role_policy().role_name(ROLE).policy_name("logmend-cloudtrail-delivery").send().await.unwrap();
+    c.iam.delete_role().role_name(ROLE).send().await.unwrap();
+}
+
+async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
+    let mut out = app.handle_event(event).await.unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    out.remove(0).decision
+}
+
+#[tokio::test]
+async fn a_deleted_delivery_role_is_rebuilt_on_the_delete_role_event() {
+    let (emulator, app) = delivering(Mode::Remediate).await;
+    delete_delivery_role(&emulator).await;
+    emulator.recorder_reset();
+    let event = sample_event("iam/delete-role.json");
+    let d = one(&app, &event).await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(d.resource, TRAIL_ARN);
+    assert_eq!(d.event_name.as_deref(), Some("DeleteRole"));
+    assert!(d.reason.contains("role LogmendTrail-us-east-1-org-audit does not exist"), "{}", d.reason);
+    assert_eq!(apis(&d), ["iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    assert_eq!(delivery_error(&emulator).await, None, "CloudTrail delivers again");
+    assert_trail_connected(&emulator).await;
+    // A second run writes nothing.
+    emulator.recorder_reset();
+    let d = one(&app, &event).await;
+    assert_eq!(d.verdict, Verdict::Compliant, "{d:?}");
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_deleted_delivery_role_is_rebuilt_by_the_sweep() {
+    let (emulator, app) = delivering(Mode::Remediate).await;
+    delete_delivery_role(&emulator).await;
+    let error = delivery_error(&emulator).await.expect("CloudTrail reports the failed delivery");
+    let report = app.sweep(&["cloudtrail-cloudwatch-logs"], 4, Some(ACCOUNT), |_| {}).await;
+    let d = &report.evaluations[0].decision;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert!(d.reason.contains(&format!("CloudTrail reports: {error}")), "the status's error is named: {}", d.reason);
+    assert_eq!(apis(d), ["iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    emulator.recorder_reset();
+    let again = app.sweep(&["cloudtrail-cloudwatch-logs"], 4, Some(ACCOUNT), |_| {}).await;
+    assert_eq!(again.evaluations[0].decision.verdict, Verdict::Compliant, "{:?}", again.evaluations[0].decision);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_removed_delivery_policy_or_trust_is_restored_and_logmends_own_change_ends_compliant() {
+    let (emulator, app) = delivering(Mode::Remediate).await;
+    let c = emulator.clients("us-east-1");
+    c.iam.delete_role_policy().role_name(ROLE).policy_name("logmend-cloudtrail-delivery").send().await.unwrap();
+    let d = one(&app, &sample_event("iam/delete-role-policy.json")).await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(apis(&d), ["iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+
+    let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    c.iam.update_assume_role_policy().role_name(ROLE).policy_document(ec2_trust).send().await.unwrap();
+    let event = sample_event("iam/update-assume-role-policy.json");
+    let d = one(&app, &event).await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(apis(&d), ["iam:UpdateAssumeRolePolicy", "cloudtrail:UpdateTrail"]);
+    let role = c.iam.get_role().role_name(ROLE).send().await.unwrap();
+    assert!(decode(role.role().unwrap().assume_role_policy_document().unwrap()).to_string().contains("cloudtrail"));
+    // logmend's own UpdateAssumeRolePolicy comes back as the same kind of event: no write.
+    emulator.recorder_reset();
+    assert_eq!(one(&app, &event).await.verdict, Verdict::Compliant);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn logmends_deleted_log_group_is_recreated_on_the_delete_log_group_event() {
+    let (emulator, app) = delivering(Mode::Remediate).await;
+    let c = emulator.clients("us-east-1");
+    c.logs.delete_log_group().log_group_name(GROUP).send().await.unwrap();
+    let d = one(&app, &sample_event("logs/delete-log-group.json")).await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(apis(&d), ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "cloudtrail:UpdateTrail"]);
+    assert_eq!(delivery_error(&emulator).await, None);
+}
+
+#[tokio::test]
+async fn audit_mode_reports_a_broken_delivery_and_writes_nothing() {
+    let (emulator, app) = delivering(Mode::Audit).await;
+    delete_delivery_role(&emulator).await;
+    emulator.recorder_reset();
+    let d = one(&app, &sample_event("iam/delete-role.json")).await;
+    assert_eq!(d.verdict, Verdict::Noncompliant, "{d:?}");
+    assert_eq!(apis(&d), ["iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_trail_delivering_to_someone_elses_deleted_log_group_is_flagged_not_changed() {
+    // GIVEN a trail delivering through the organisation's own role and group
+    let (emulator, app) = setup(Mode::Remediate).await;
+    let c = emulator.clients("us-east-1");
+    let group = "/org/trail-events";
+    let group_arn = format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*");
+    c.logs.create_log_group().log_group_name(group).send().await.unwrap();
+    let trust = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]});
+    let role = c
+        .iam
+        .create_role()
+        .role_name("OrgTrailDelivery")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let role_arn = role.role().unwrap().arn().to_owned();
+    let policy = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:log-stream:*")}]});
+    c.iam
+        .put_role_policy()
+        .role_name("OrgTrailDelivery")
+        .policy_name("delivery")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    c.cloudtrail
+        .update_trail()
+        .name(TRAIL)
+        .cloud_watch_logs_log_group_arn(&group_arn)
+        .cloud_watch_logs_role_arn(&role_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        one(&app, &sample_event("cloudtrail/update-trail-with-cloudwatch.json")).await.verdict,
+        Verdict::Compliant
+    );
+
+    // WHEN someone deletes the group
+    c.logs.delete_log_group().log_group_name(group).send().await.unwrap();
+    emulator.recorder_reset();
+    let mut event = sample_event("logs/delete-log-group.json");
+    event["detail"]["requestParameters"]["logGroupName"] = group.into();
+    let d = one(&app, &event).await;
+    // THEN noncompliant, even in remediate mode, naming CloudTrail's error; nothing written
+    assert_eq!(d.verdict, Verdict::Noncompliant, "{d:?}");
+    assert!(d.reason.contains("Log group does not exist") && d.reason.contains("not logmend's"), "{}", d.reason);
+    assert!(d.changes.is_empty());
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    // and the sweep says the same
+    let report = app.sweep(&["cloudtrail-cloudwatch-logs"], 4, Some(ACCOUNT), |_| {}).await;
+    assert_eq!(report.evaluations[0].decision.verdict, Verdict::Noncompliant);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_iam_event_for_a_role_no_trail_uses_checks_nothing() {
+    let (emulator, app) = delivering(Mode::Remediate).await;
+    let mut event = sample_event("iam/delete-role.json");
+    event["detail"]["requestParameters"]["roleName"] = "SomeoneElsesRole".into();
+    emulator.recorder_reset();
+    assert!(app.handle_event(&event).await.unwrap().is_empty());
+    assert_eq!(emulator.recorded_calls(), ["cloudtrail:DescribeTrails"]);
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 13] = [
+const COVERED: [&str; 15] = [
+    "get_trail_status_reports_cloudwatch_logs_delivery_errors",
+    "db_clusters_stay_creating_for_a_while",
     "sqs_visibility_from_the_wall_clock",
     "put_retention_policy_rejects_invalid_days",
     "tagging_api_types_log_groups_as_log_group",
@@ -171,6 +173,62 @@ async fn trail_cloudwatch_logs_arns_are_validated_and_empty_clears() {
     let t = c.cloudtrail.get_trail().name(&trail).send().await.unwrap();
     assert_eq!(t.trail().unwrap().cloud_watch_logs_log_group_arn(), None);
     assert_eq!(t.trail().unwrap().cloud_watch_logs_role_arn(), None);
+}
+
+/// A trail whose role or group went away keeps its ARNs; GetTrailStatus says delivery fails.
+#[tokio::test]
+async fn get_trail_status_reports_cloudwatch_logs_delivery_errors() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trail = create_trail(&emulator, &c, "trail-three", false).await;
+    let status = || c.cloudtrail.get_trail_status().name(&trail).send();
+    let without = status().await.unwrap();
+    assert_eq!(without.latest_cloud_watch_logs_delivery_error(), None, "no delivery configured, no error");
+    assert_eq!(without.latest_cloud_watch_logs_delivery_time(), None);
+
+    let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-three:*";
+    c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-three").send().await.unwrap();
+    let good = role(&c, "three", "cloudtrail.amazonaws.com", Some(group)).await;
+    c.cloudtrail
+        .update_trail()
+        .name(&trail)
+        .cloud_watch_logs_log_group_arn(group)
+        .cloud_watch_logs_role_arn(&good)
+        .send()
+        .await
+        .unwrap();
+    let delivering = status().await.unwrap();
+    assert_eq!(delivering.latest_cloud_watch_logs_delivery_error(), None);
+    assert!(delivering.latest_cloud_watch_logs_delivery_time().is_some());
+
+    // The group goes: the ARNs stay, the status names the error, the last delivery is kept.
+    c.logs.delete_log_group().log_group_name("/aws/cloudtrail/trail-three").send().await.unwrap();
+    let t = c.cloudtrail.get_trail().name(&trail).send().await.unwrap();
+    assert_eq!(t.trail().unwrap().cloud_watch_logs_log_group_arn(), Some(group));
+    let broken = status().await.unwrap();
+    assert!(broken.latest_cloud_watch_logs_delivery_error().unwrap().contains("Log group does not exist"));
+    assert_eq!(broken.latest_cloud_watch_logs_delivery_time(), delivering.latest_cloud_watch_logs_delivery_time());
+    // Back, then the role's policy goes.
+    c.logs.create_log_group().log_group_name("/aws/cloudtrail/trail-three").send().await.unwrap();
+    assert_eq!(status().await.unwrap().latest_cloud_watch_logs_delivery_error(), None);
+    c.iam.delete_role_policy().role_name("three").policy_name("p").send().await.unwrap();
+    assert!(status().await.unwrap().latest_cloud_watch_logs_delivery_error().unwrap().contains("Access denied"));
+}
+
+/// A new cluster is `creating` for the configured time, then `available`.
+#[tokio::test]
+async fn db_clusters_stay_creating_for_a_while() {
+    let emulator = Emulator::start_with(EmulatorOptions { rds_create_seconds: 1.0, ..Default::default() });
+    let c = emulator.clients("us-east-1");
+    create_aurora_cluster(&c, "slow", "aurora-postgresql", None, &[], false).await;
+    let status = || async {
+        let out = c.rds.describe_db_clusters().db_cluster_identifier("slow").send().await.unwrap();
+        out.db_clusters()[0].status().unwrap_or_default().to_owned()
+    };
+    assert_eq!(status().await, "creating");
+    assert_eq!(status().await, "creating", "not only in the first answer");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(status().await, "available");
 }
 
 #[tokio::test]

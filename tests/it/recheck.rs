@@ -177,7 +177,10 @@ async fn a_deferred_create_db_cluster_queues_no_master_password() {
     assert_eq!(records.len(), 1);
     assert_holds_no_secret(records[0]["body"].as_str().unwrap(), &[&sample_password, DB_PASSWORD]);
     let message = recheck_of(&records[0]);
-    assert_eq!((message.control.as_str(), &message.target), ("rds-cluster-audit-logs", &json!({"Cluster": "orders-aurora"})));
+    assert_eq!(
+        (message.control.as_str(), &message.target),
+        ("rds-cluster-audit-logs", &json!({"Cluster": "orders-aurora"}))
+    );
 }
 
 #[tokio::test]

@@ -203,6 +203,8 @@ pub struct TrailFinding {
     /// Why logmend may not repair this delivery (the role or group is someone else's): then
     /// nothing is planned and the decision names CloudTrail's error.
     pub not_ours: Option<String>,
+    /// What is broken of a delivery the trail already names (the repair's reason).
+    pub broken: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,7 +376,10 @@ impl Control for CloudtrailCloudwatchLogs {
                 .unwrap_or_default();
             delivery_error = non_empty(status.latest_cloud_watch_logs_delivery_error()).map(str::to_owned);
             if delivery_error.is_none() && cause.is_none() {
-                return Ok(Checked { resource: trail_arn, state: State::Compliant(format!("delivers to {group}{last}")) });
+                return Ok(Checked {
+                    resource: trail_arn,
+                    state: State::Compliant(format!("delivers to {group}{last}")),
+                });
             }
             if role != expected_role.arn {
                 let group_name = log_group_name(group).unwrap_or_default();
@@ -405,6 +410,7 @@ impl Control for CloudtrailCloudwatchLogs {
                     trail_name,
                     trail_arn: trail_arn.clone(),
                     not_ours: Some(reason.clone()),
+                    broken: None,
                 };
                 return Ok(Checked { resource: trail_arn, state: State::Noncompliant { finding, reason } });
             }
@@ -474,8 +480,15 @@ impl Control for CloudtrailCloudwatchLogs {
         Ok(Checked {
             resource: trail_arn.clone(),
             state: State::Noncompliant {
+                finding: TrailFinding {
+                    broken: (group_arn.is_some() && role_arn.is_some()).then(|| reason.clone()),
+                    trail_name,
+                    trail_arn,
+                    log_group,
+                    role,
+                    not_ours,
+                },
                 reason,
-                finding: TrailFinding { trail_name, trail_arn, log_group, role, not_ours },
             },
         })
     }
@@ -540,7 +553,7 @@ impl Control for CloudtrailCloudwatchLogs {
     async fn apply(
         &self,
         cx: &Context<'_, Clients>,
-        _f: &TrailFinding,
+        f: &TrailFinding,
         plan: &[TrailStep],
     ) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
@@ -550,7 +563,10 @@ impl Control for CloudtrailCloudwatchLogs {
             }
             done.push(self.describe(step));
         }
-        Ok(Applied::Fixed("CloudWatch Logs delivery connected".into()))
+        Ok(Applied::Fixed(match &f.broken {
+            Some(broken) => format!("{broken}; rebuilt, and the trail pointed at it again"),
+            None => "CloudWatch Logs delivery connected".into(),
+        }))
     }
 }
 
@@ -592,8 +608,8 @@ async fn read_role(
     let Some(existing) = existing else {
         return Ok(RoleState { role, exists: false, trust_current: false, policy_current: false });
     };
-    let trust_current = decode_policy(existing.assume_role_policy_document()).as_ref()
-        == Some(&TrailDeliveryRole::trust_policy());
+    let trust_current =
+        decode_policy(existing.assume_role_policy_document()).as_ref() == Some(&TrailDeliveryRole::trust_policy());
     let managed = existing.tags().iter().any(|t| (t.key(), t.value()) == MANAGED_BY);
     // A role of this name that logmend did not make is not widened or repurposed: a person
     // decides. logmend's own (its path and tag) gets its trust back.
@@ -764,6 +780,7 @@ mod tests {
                 policy_current: false,
             },
             not_ours: None,
+            broken: None,
         }
     }
 
@@ -795,6 +812,29 @@ mod tests {
         let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f);
         assert_eq!(steps.len(), 1);
         assert!(matches!(steps[0], TrailStep::UpdateTrail { .. }));
+    }
+
+    #[test]
+    fn a_lost_trust_is_restored_not_recreated_and_someone_elses_delivery_gets_no_plan() {
+        let mut f = finding();
+        f.log_group.exists = true;
+        f.log_group.retention_days = Some(365);
+        f.role.exists = true;
+        f.role.policy_current = true;
+        let steps = CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f);
+        let apis: Vec<&str> = steps.iter().map(|s| CloudtrailCloudwatchLogs.describe(s).api).collect();
+        assert_eq!(apis, ["iam:UpdateAssumeRolePolicy", "cloudtrail:UpdateTrail"]);
+        f.not_ours = Some("the role is the organisation's".into());
+        assert!(CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f).is_empty());
+    }
+
+    #[test]
+    fn a_trail_target_is_its_name_alone_on_the_queue() {
+        let t = TrailRef::Trail("arn:aws:cloudtrail:eu-west-1:1:trail/main".into());
+        assert_eq!(serde_json::to_value(&t).unwrap(), json!("arn:aws:cloudtrail:eu-west-1:1:trail/main"));
+        let suspect: TrailRef = serde_json::from_value(json!({"trail": "main", "cause": "role x"})).unwrap();
+        assert_eq!(suspect, TrailRef::Suspect { trail: "main".into(), cause: "role x".into() });
+        assert_eq!(log_group_name("arn:aws:logs:eu-west-1:1:log-group:/a/b:*").as_deref(), Some("/a/b"));
     }
 
     #[test]
@@ -857,7 +897,9 @@ mod tests {
             .unwrap();
         assert_eq!(t, vec![TrailRef::Role { role_name: "LogmendTrail-eu-west-1-main".into() }]);
         let err = CloudtrailCloudwatchLogs
-            .targets_in(&ev(json!({"eventSource":"logs.amazonaws.com","eventName":"DeleteLogGroup","requestParameters":{}})))
+            .targets_in(&ev(
+                json!({"eventSource":"logs.amazonaws.com","eventName":"DeleteLogGroup","requestParameters":{}}),
+            ))
             .unwrap_err();
         assert_eq!(err.to_string(), "event field `detail.requestParameters.logGroupName` is missing");
         let err = CloudtrailCloudwatchLogs
