@@ -717,6 +717,154 @@ def modify_db_cluster_exports_log_types_and_knows_missing_clusters():
     DBCluster.db_cluster_members = property(db_cluster_members)
 
 
+def _rds_error(code: str, message: str):
+    from moto.rds.exceptions import RDSClientError
+
+    return RDSClientError(code, message)
+
+
+def _default_option_group(backend, engine: str, version: str):
+    """default:<engine>-<major> as RDS makes it for every engine major version: no options."""
+    from moto.rds.models import OptionGroup
+
+    parts = version.split(".")
+    major = parts[0] if engine.startswith(("sqlserver", "oracle")) or len(parts) < 2 else ".".join(parts[:2])
+    name = f"default:{engine}-{major.replace('.', '-')}"
+    if name not in backend.option_groups:
+        group = OptionGroup(backend, option_group_name=name, engine_name=engine, major_engine_version=major,
+                            option_group_description=f"Default option group for {engine} {major}")
+        backend.option_groups[name] = group
+    return name
+
+
+@patch
+def default_db_parameter_and_option_groups_exist_and_refuse_changes():
+    """AWS: every DB instance starts on its engine's default DB parameter group
+    (`default.mysql8.0`) and default option group (`default:mysql-8-0`, no options); both can be
+    described and neither can be modified ("You can't modify the parameter settings of a default
+    DB parameter group"; "you can't modify the default option group": RDS User Guide, "Working
+    with parameter groups" and "Working with option groups"). moto makes the default parameter
+    group only on the instance's first describe and lets it be modified, and has no default
+    option groups at all."""
+    from moto.rds.models import RDSBackend
+
+    create = RDSBackend.create_db_instance
+
+    def create_db_instance(self, db_kwargs):
+        database = create(self, db_kwargs)
+        if not database.db_cluster_identifier:
+            database.db_parameter_groups()  # moto's lazy default group, made now
+            if database.option_group_name.startswith("default:"):
+                database.option_group_name = _default_option_group(self, database.engine, database.engine_version)
+        return database
+
+    modify_pg = RDSBackend.modify_db_parameter_group
+
+    def modify_db_parameter_group(self, db_parameter_group_name, db_parameter_group_parameters):
+        if db_parameter_group_name.startswith("default."):
+            raise _rds_error("InvalidParameterValue",
+                             f"The parameter group {db_parameter_group_name} is a default group and cannot be modified.")
+        return modify_pg(self, db_parameter_group_name, db_parameter_group_parameters)
+
+    modify_og = RDSBackend.modify_option_group
+
+    def modify_option_group(self, option_group_name, options_to_include=None, options_to_remove=None):
+        if option_group_name.startswith("default:"):
+            raise _rds_error("InvalidParameterValue", "Default option groups cannot be modified.")
+        return modify_og(self, option_group_name, options_to_include, options_to_remove)
+
+    RDSBackend.create_db_instance = create_db_instance
+    RDSBackend.modify_db_parameter_group = modify_db_parameter_group
+    RDSBackend.modify_option_group = modify_option_group
+
+
+@patch
+def copy_option_group_copies_the_options():
+    """AWS: CopyOptionGroup makes a new option group with the source's engine, version and
+    options (RDS API Reference, CopyOptionGroup); OptionGroupAlreadyExistsFault if the target
+    exists. moto does not implement the action."""
+    from moto.rds.models import OptionGroup
+    from moto.rds.responses import RDSResponse
+    from moto.core.responses import ActionResult
+
+    def copy_option_group(self):
+        source_name = (self.params.get("SourceOptionGroupIdentifier") or "").split(":og:")[-1].lower()
+        target_name = self.params.get("TargetOptionGroupIdentifier") or ""
+        groups = self.backend.option_groups
+        if source_name not in groups:
+            raise _rds_error("OptionGroupNotFoundFault", f"Specified OptionGroupName: {source_name} not found.")
+        if target_name.lower() in groups:
+            raise _rds_error("OptionGroupAlreadyExistsFault", f"An option group named {target_name} already exists.")
+        source = groups[source_name]
+        target = OptionGroup(self.backend, option_group_name=target_name, engine_name=source.engine_name,
+                             major_engine_version=source.major_engine_version,
+                             option_group_description=self.params.get("TargetOptionGroupDescription"),
+                             tags=self.params.get("Tags") or [])
+        target._options = {k: list(v) for k, v in source._options.items()}
+        groups[target.name] = target
+        return ActionResult({"OptionGroup": target})
+
+    RDSResponse.copy_option_group = copy_option_group
+
+
+@patch
+def db_instance_group_changes_wait_as_in_aws():
+    """AWS: ModifyDBInstance with another DBParameterGroupName attaches it at once, but its
+    parameters apply only after a reboot: DBParameterGroups[].ParameterApplyStatus is
+    `pending-reboot` until RebootDBInstance. Another OptionGroupName applies at the next
+    maintenance window unless ApplyImmediately is set; meanwhile OptionGroupMemberships lists the
+    new group `pending-apply` and the old one `pending-removal` (RDS API Reference,
+    ModifyDBInstance, DBParameterGroupName and OptionGroupName). moto switches both at once and
+    says in-sync. A group that does not exist: DBParameterGroupNotFound / OptionGroupNotFoundFault."""
+    from moto.rds.models import DBInstance, RDSBackend
+
+    modify = RDSBackend.modify_db_instance
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        old_pg = database.db_parameter_group_name or database.db_parameter_groups()[0].name
+        old_og = database.option_group_name
+        new_og = db_kwargs.pop("option_group_name", None)
+        if new_og and new_og.lower() not in self.option_groups:
+            raise _rds_error("OptionGroupNotFoundFault", f"Specified OptionGroupName: {new_og} not found.")
+        result = modify(self, db_instance_identifier, db_kwargs)
+        new_pg = db_kwargs.get("db_parameter_group_name")
+        if new_pg and new_pg != old_pg:
+            database._pending_reboot = True
+        if new_og and new_og.lower() != (old_og or "").lower():
+            if db_kwargs.get("apply_immediately"):
+                database.option_group_name = new_og.lower()
+                database._pending_option_group = None
+            else:
+                database._pending_option_group = new_og.lower()
+        return result
+
+    def db_parameter_group_status_list(self):
+        groups = self.db_parameter_groups()
+        for group in groups:
+            group.ParameterApplyStatus = "pending-reboot" if getattr(self, "_pending_reboot", False) else "in-sync"
+        return groups
+
+    def option_group_memberships(self):
+        pending = getattr(self, "_pending_option_group", None)
+        if pending:
+            return [{"OptionGroupName": pending, "Status": "pending-apply"},
+                    {"OptionGroupName": self.option_group_name, "Status": "pending-removal"}]
+        return [{"OptionGroupName": self.option_group_name, "Status": "in-sync"}]
+
+    reboot = RDSBackend.reboot_db_instance
+
+    def reboot_db_instance(self, db_instance_identifier):
+        database = reboot(self, db_instance_identifier)
+        database._pending_reboot = False
+        return database
+
+    RDSBackend.modify_db_instance = modify_db_instance
+    RDSBackend.reboot_db_instance = reboot_db_instance
+    DBInstance.db_parameter_group_status_list = property(db_parameter_group_status_list)
+    DBInstance.option_group_memberships = property(option_group_memberships)
+
+
 # ExportableLogTypes by engine (RDS User Guide, "Publishing database logs to Amazon CloudWatch
 # Logs", per engine; SQL Server Express has no SQL Server Agent, so no `agent` log).
 EXPORTABLE_LOG_TYPES = {

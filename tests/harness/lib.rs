@@ -533,3 +533,16 @@ pub async fn delete_logmend_aurora_group(clients: &AwsClients) {
     }
     clients.rds.delete_db_cluster_parameter_group().db_cluster_parameter_group_name(GROUP).send().await.ok();
 }
+
+/// Remove every stand-alone instance and logmend's option and DB parameter groups for MySQL
+/// 8.0, so the next fix must make them again (they are one per account and region).
+pub async fn delete_logmend_instance_groups(clients: &AwsClients) {
+    if let Ok(out) = clients.rds.describe_db_instances().send().await {
+        for db in out.db_instances().iter().filter(|d| d.db_cluster_identifier().is_none()) {
+            let id = db.db_instance_identifier().unwrap_or_default();
+            clients.rds.delete_db_instance().db_instance_identifier(id).skip_final_snapshot(true).send().await.ok();
+        }
+    }
+    clients.rds.delete_option_group().option_group_name("logmend-mysql-8-0-audit").send().await.ok();
+    clients.rds.delete_db_parameter_group().db_parameter_group_name("logmend-mysql8-0-logs").send().await.ok();
+}

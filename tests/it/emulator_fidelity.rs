@@ -2,12 +2,17 @@
 //! same Rust SDK logmend uses. A logmend test that passed only on moto's own behaviour would
 //! prove nothing.
 
-use logmend_integration::{Emulator, EmulatorOptions, code, create_aurora_cluster, create_broker, create_trail};
+use logmend_integration::{
+    Emulator, EmulatorOptions, code, create_aurora_cluster, create_broker, create_db_instance, create_trail,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 15] = [
+const COVERED: [&str; 18] = [
+    "default_db_parameter_and_option_groups_exist_and_refuse_changes",
+    "copy_option_group_copies_the_options",
+    "db_instance_group_changes_wait_as_in_aws",
     "get_trail_status_reports_cloudwatch_logs_delivery_errors",
     "db_clusters_stay_creating_for_a_while",
     "sqs_visibility_from_the_wall_clock",
@@ -388,4 +393,132 @@ async fn tagging_api_types_log_groups_as_log_group() {
         c.tagging.get_resources().resource_type_filters("logs:log-group").tag_filters(filter).send().await.unwrap();
     let arns: Vec<&str> = out.resource_tag_mapping_list().iter().filter_map(|m| m.resource_arn()).collect();
     assert_eq!(arns, ["arn:aws:logs:us-east-1:123456789012:log-group:/a"]);
+}
+
+/// A new MySQL instance is on default.mysql8.0 and default:mysql-8-0; both can be read, not changed.
+#[tokio::test]
+async fn default_db_parameter_and_option_groups_exist_and_refuse_changes() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_db_instance(&c, "fidelity-mysql", "mysql", "8.0.39", &[]).await;
+    let groups = c.rds.describe_option_groups().option_group_name("default:mysql-8-0").send().await.unwrap();
+    let g = &groups.option_groups_list()[0];
+    assert_eq!((g.engine_name(), g.major_engine_version()), (Some("mysql"), Some("8.0")));
+    assert!(g.options().is_empty());
+    let params = c.rds.describe_db_parameters().db_parameter_group_name("default.mysql8.0").send().await;
+    assert!(params.is_ok(), "the default parameter group exists before any describe of the instance");
+    let general = aws_sdk_rds::types::Parameter::builder()
+        .parameter_name("general_log")
+        .parameter_value("1")
+        .apply_method(aws_sdk_rds::types::ApplyMethod::Immediate)
+        .build();
+    let r =
+        c.rds.modify_db_parameter_group().db_parameter_group_name("default.mysql8.0").parameters(general).send().await;
+    assert_eq!(code(r), "InvalidParameterValue");
+    let plugin = aws_sdk_rds::types::OptionConfiguration::builder().option_name("MARIADB_AUDIT_PLUGIN").build();
+    let r = c.rds.modify_option_group().option_group_name("default:mysql-8-0").options_to_include(plugin).send().await;
+    assert_eq!(code(r), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn copy_option_group_copies_the_options() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    c.rds
+        .create_option_group()
+        .option_group_name("app-options")
+        .engine_name("mysql")
+        .major_engine_version("8.0")
+        .option_group_description("app")
+        .send()
+        .await
+        .unwrap();
+    let plugin = aws_sdk_rds::types::OptionConfiguration::builder().option_name("MARIADB_AUDIT_PLUGIN").build();
+    c.rds.modify_option_group().option_group_name("app-options").options_to_include(plugin).send().await.unwrap();
+    let copy = || {
+        c.rds
+            .copy_option_group()
+            .source_option_group_identifier("app-options")
+            .target_option_group_identifier("app-copy")
+            .target_option_group_description("copy")
+            .send()
+    };
+    assert_eq!(code(copy().await), "<succeeded>");
+    let out = c.rds.describe_option_groups().option_group_name("app-copy").send().await.unwrap();
+    let g = &out.option_groups_list()[0];
+    assert_eq!((g.engine_name(), g.major_engine_version()), (Some("mysql"), Some("8.0")));
+    assert_eq!(g.options()[0].option_name(), Some("MARIADB_AUDIT_PLUGIN"));
+    assert_eq!(code(copy().await), "OptionGroupAlreadyExistsFault");
+    let missing = c
+        .rds
+        .copy_option_group()
+        .source_option_group_identifier("nope")
+        .target_option_group_identifier("x")
+        .target_option_group_description("x")
+        .send()
+        .await;
+    assert_eq!(code(missing), "OptionGroupNotFoundFault");
+}
+
+#[tokio::test]
+async fn db_instance_group_changes_wait_as_in_aws() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_db_instance(&c, "waits", "mysql", "8.0.39", &[]).await;
+    c.rds
+        .create_db_parameter_group()
+        .db_parameter_group_name("p2")
+        .db_parameter_group_family("mysql8.0")
+        .description("p")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .create_option_group()
+        .option_group_name("o2")
+        .engine_name("mysql")
+        .major_engine_version("8.0")
+        .option_group_description("o")
+        .send()
+        .await
+        .unwrap();
+    let state = || async {
+        let out = c.rds.describe_db_instances().db_instance_identifier("waits").send().await.unwrap();
+        let db = &out.db_instances()[0];
+        let og: Vec<(String, String)> = db
+            .option_group_memberships()
+            .iter()
+            .map(|m| (m.option_group_name().unwrap().to_owned(), m.status().unwrap().to_owned()))
+            .collect();
+        let pg = &db.db_parameter_groups()[0];
+        (og, pg.db_parameter_group_name().unwrap().to_owned(), pg.parameter_apply_status().unwrap().to_owned())
+    };
+    // Without ApplyImmediately the option group waits for the maintenance window.
+    c.rds
+        .modify_db_instance()
+        .db_instance_identifier("waits")
+        .option_group_name("o2")
+        .db_parameter_group_name("p2")
+        .send()
+        .await
+        .unwrap();
+    let (og, pg, status) = state().await;
+    assert_eq!(
+        og,
+        [("o2".to_owned(), "pending-apply".to_owned()), ("default:mysql-8-0".to_owned(), "pending-removal".to_owned())]
+    );
+    assert_eq!((pg.as_str(), status.as_str()), ("p2", "pending-reboot"));
+    c.rds
+        .modify_db_instance()
+        .db_instance_identifier("waits")
+        .option_group_name("o2")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state().await.0, [("o2".to_owned(), "in-sync".to_owned())]);
+    c.rds.reboot_db_instance().db_instance_identifier("waits").send().await.unwrap();
+    assert_eq!(state().await.2, "in-sync");
+    let missing = c.rds.modify_db_instance().db_instance_identifier("waits").option_group_name("nope").send().await;
+    assert_eq!(code(missing), "OptionGroupNotFoundFault");
 }

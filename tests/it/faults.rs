@@ -8,7 +8,7 @@ use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, Logmend};
 use logmend_integration::{
     Emulator, EmulatorOptions, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
-    create_trail, delete_logmend_aurora_group, sample_event,
+    create_trail, delete_logmend_aurora_group, delete_logmend_instance_groups, sample_event,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -202,11 +202,24 @@ async fn faults_on_rds_instance_log_exports() {
     let scenario = Scenario {
         control: "rds-instance-log-exports",
         emulator: &emulator,
-        calls: &["rds:DescribeDBInstances", "rds:DescribeDBEngineVersions", "rds:ModifyDBInstance"],
-        healthy: &[Verdict::Fixed],
+        calls: &[
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBEngineVersions",
+            "rds:DescribeOptionGroups",
+            "rds:DescribeDBParameters",
+            "rds:CreateOptionGroup",
+            "rds:ModifyOptionGroup",
+            "rds:CopyDBParameterGroup",
+            "rds:ModifyDBParameterGroup",
+            "rds:ModifyDBInstance",
+        ],
+        // Pending: logmend's parameter group applies at the instance's next reboot.
+        healthy: &[Verdict::Pending],
     };
     let cases = scenario
         .run(async |n| {
+            // logmend's groups are per account: remove them so each case makes them.
+            delete_logmend_instance_groups(&c).await;
             let id = format!("faults-{n}");
             create_db_instance(&c, &id, "mysql", "8.0.39", &[]).await;
             let mut e = sample_event("rds/create-db-instance-mysql.json");

@@ -10,6 +10,15 @@ use logmend_integration::{
 
 const LOGMEND_GROUP: &str = "logmend-aurora-mysql8-0-audit";
 
+/// The fix of a MySQL or MariaDB instance on its default option and parameter groups.
+const MYSQL_DEFAULT_GROUP_FIX: [&str; 5] = [
+    "rds:CreateOptionGroup",
+    "rds:ModifyOptionGroup",
+    "rds:CopyDBParameterGroup",
+    "rds:ModifyDBParameterGroup",
+    "rds:ModifyDBInstance",
+];
+
 fn app(emulator: &Emulator, cfg: Config) -> Logmend {
     logmend::app(cfg, emulator.clients("us-east-1"))
 }
@@ -194,9 +203,12 @@ async fn audit_mode_writes_nothing_and_lists_every_planned_change() {
     );
     let d = handle(&app, "rds/create-db-instance-mysql.json").await;
     assert_eq!(d.verdict, Verdict::Noncompliant);
+    let apis: Vec<&str> = d.changes.iter().map(|c| c.api).collect();
+    assert_eq!(apis, MYSQL_DEFAULT_GROUP_FIX);
     assert_eq!(
-        d.changes[0].detail,
-        "shop-mysql CloudwatchLogsExportConfiguration.EnableLogTypes=audit,error,general,slowquery"
+        d.changes[4].detail,
+        "shop-mysql CloudwatchLogsExportConfiguration.EnableLogTypes=audit,error,general,slowquery \
+         OptionGroupName=logmend-mysql-8-0-audit DBParameterGroupName=logmend-mysql8-0-logs ApplyImmediately=true"
     );
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     assert_eq!(cluster_state(&emulator, "orders-aurora").await.1, "default.aurora-mysql8.0");
@@ -263,29 +275,26 @@ async fn a_parameter_group_change_rechecks_every_cluster_that_uses_it() {
 async fn mysql_and_postgresql_instances_get_their_engines_log_types() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
-    create_db_instance(&c, "shop-mysql", "mysql", "8.0.39", &["error"]).await;
     create_db_instance(&c, "reports-pg", "postgres", "16.4", &[]).await;
     emulator.recorder_reset();
     let app = app(&emulator, config(Mode::Remediate));
-    let d = handle(&app, "rds/create-db-instance-mysql.json").await;
-    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
-    assert_eq!(d.reason, "audit, general, slowquery exported to CloudWatch Logs");
-    let mut exports = instance_exports(&emulator, "shop-mysql").await;
-    exports.sort();
-    assert_eq!(exports, ["audit", "error", "general", "slowquery"]);
     let d = handle(&app, "rds/create-db-instance-postgres.json").await;
     assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(d.reason, "postgresql, upgrade exported to CloudWatch Logs");
     assert_eq!(instance_exports(&emulator, "reports-pg").await, ["postgresql", "upgrade"]);
-    assert_eq!(
-        emulator.mutating_calls(),
-        ["rds:ModifyDBInstance", "rds:ModifyDBInstance"],
-        "one write per instance, none for the engine version lookups"
-    );
+    assert_eq!(emulator.mutating_calls(), ["rds:ModifyDBInstance"], "one write, none for the engine version lookup");
 
     emulator.recorder_reset();
-    let d = handle(&app, "rds/modify-db-instance.json").await;
+    let mut event = sample_event("rds/modify-db-instance.json");
+    event["detail"]["requestParameters"]["dBInstanceIdentifier"] = "reports-pg".into();
+    event["detail"]["responseElements"]["dBInstanceIdentifier"] = "reports-pg".into();
+    let d = app.handle_event(&event).await.unwrap().remove(0).decision;
     assert_eq!(d.verdict, Verdict::Compliant, "{d:?}");
-    assert_eq!(emulator.recorded_calls(), ["rds:DescribeDBInstances"], "a compliant instance costs one read");
+    assert_eq!(
+        emulator.recorded_calls(),
+        ["rds:DescribeDBInstances"],
+        "a compliant PostgreSQL instance costs one read"
+    );
 }
 
 #[tokio::test]
@@ -340,4 +349,234 @@ async fn master_user_passwords_appear_nowhere_in_the_output() {
             }
         }
     }
+}
+
+// ---- MySQL and MariaDB: the export, the audit plugin and the log parameters ----
+
+/// The event of `rds/<file>` naming instance `id`.
+fn instance_event(file: &str, id: &str) -> serde_json::Value {
+    let mut event = sample_event(file);
+    event["detail"]["requestParameters"]["dBInstanceIdentifier"] = id.into();
+    if event["detail"]["responseElements"].is_object() {
+        event["detail"]["responseElements"]["dBInstanceIdentifier"] = id.into();
+    }
+    event
+}
+
+async fn one_instance(app: &Logmend, file: &str, id: &str) -> Decision {
+    let mut out = app.handle_event(&instance_event(file, id)).await.unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    out.remove(0).decision
+}
+
+/// (option group and its status, whether it has the plugin, parameter group and its status)
+async fn instance_groups(emulator: &Emulator, id: &str) -> (String, String, bool, String, String) {
+    let c = emulator.clients("us-east-1");
+    let out = c.rds.describe_db_instances().db_instance_identifier(id).send().await.unwrap();
+    let db = &out.db_instances()[0];
+    let og = &db.option_group_memberships()[0];
+    let og_name = og.option_group_name().unwrap().to_owned();
+    let pg = &db.db_parameter_groups()[0];
+    let groups = c.rds.describe_option_groups().option_group_name(&og_name).send().await.unwrap();
+    let plugin =
+        groups.option_groups_list()[0].options().iter().any(|o| o.option_name() == Some("MARIADB_AUDIT_PLUGIN"));
+    (
+        og_name,
+        og.status().unwrap_or_default().to_owned(),
+        plugin,
+        pg.db_parameter_group_name().unwrap().to_owned(),
+        pg.parameter_apply_status().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The log parameters set in a DB parameter group, as `name=value`, sorted.
+async fn log_parameters(emulator: &Emulator, group: &str) -> Vec<String> {
+    let c = emulator.clients("us-east-1");
+    let out = c.rds.describe_db_parameters().db_parameter_group_name(group).send().await.unwrap();
+    let mut set: Vec<String> = out
+        .parameters()
+        .iter()
+        .filter(|p| matches!(p.parameter_name(), Some("general_log" | "slow_query_log" | "log_output")))
+        .map(|p| format!("{}={}", p.parameter_name().unwrap(), p.parameter_value().unwrap_or_default()))
+        .collect();
+    set.sort();
+    set
+}
+
+const LOG_PARAMETERS_SET: [&str; 3] = ["general_log=1", "log_output=FILE", "slow_query_log=1"];
+
+/// MySQL or MariaDB on its defaults: logmend's groups made, set and attached, the exports on;
+/// pending until the reboot, then compliant; no second write anywhere.
+async fn default_groups_path(engine: &str, version: &str, option_group: &str, parameter_group: &str) {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let id = format!("shop-{engine}");
+    create_db_instance(&c, &id, engine, version, &["error"]).await;
+    let app = app(&emulator, config(Mode::Remediate));
+
+    let d = one_instance(&app, "rds/create-db-instance-mysql.json", &id).await;
+    assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
+    let apis: Vec<&str> = d.changes.iter().map(|c| c.api).collect();
+    assert_eq!(apis, MYSQL_DEFAULT_GROUP_FIX);
+    assert!(d.reason.contains(&format!("{parameter_group} applies when {id} reboots")), "{}", d.reason);
+    let mut exports = instance_exports(&emulator, &id).await;
+    exports.sort();
+    assert_eq!(exports, ["audit", "error", "general", "slowquery"]);
+    let (og, og_status, plugin, pg, pg_status) = instance_groups(&emulator, &id).await;
+    assert_eq!(
+        (og.as_str(), og_status.as_str(), plugin),
+        (option_group, "in-sync", true),
+        "the plugin needs no reboot"
+    );
+    assert_eq!((pg.as_str(), pg_status.as_str()), (parameter_group, "pending-reboot"));
+    assert_eq!(log_parameters(&emulator, parameter_group).await, LOG_PARAMETERS_SET);
+
+    // logmend's own ModifyDBInstance comes back: pending, no write.
+    emulator.recorder_reset();
+    let d = one_instance(&app, "rds/modify-db-instance.json", &id).await;
+    assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    // After the reboot the logs arrive: compliant, in three reads.
+    c.rds.reboot_db_instance().db_instance_identifier(&id).send().await.unwrap();
+    emulator.recorder_reset();
+    let d = one_instance(&app, "rds/modify-db-instance.json", &id).await;
+    assert_eq!(d.verdict, Verdict::Compliant, "{d:?}");
+    assert_eq!(
+        emulator.recorded_calls(),
+        ["rds:DescribeDBInstances", "rds:DescribeOptionGroups", "rds:DescribeDBParameters"]
+    );
+}
+
+#[tokio::test]
+async fn mysql_on_the_default_groups_gets_the_audit_plugin_the_log_parameters_and_the_exports() {
+    default_groups_path("mysql", "8.0.39", "logmend-mysql-8-0-audit", "logmend-mysql8-0-logs").await;
+}
+
+#[tokio::test]
+async fn mariadb_on_the_default_groups_gets_the_same() {
+    default_groups_path("mariadb", "10.6.16", "logmend-mariadb-10-6-audit", "logmend-mariadb10-6-logs").await;
+}
+
+/// A custom option group and DB parameter group of MySQL 8.0.
+async fn custom_groups(c: &logmend_integration::AwsClients, options: &str, parameters: &str) {
+    c.rds
+        .create_option_group()
+        .option_group_name(options)
+        .engine_name("mysql")
+        .major_engine_version("8.0")
+        .option_group_description("the application's own")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .create_db_parameter_group()
+        .db_parameter_group_name(parameters)
+        .db_parameter_group_family("mysql8.0")
+        .description("the application's own")
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn instance_on(c: &logmend_integration::AwsClients, id: &str, options: &str, parameters: &str, exempt: bool) {
+    let mut create = c
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("mysql")
+        .engine_version("8.0.39")
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password(DB_PASSWORD)
+        .option_group_name(options)
+        .db_parameter_group_name(parameters);
+    if exempt {
+        create = create.tags(aws_sdk_rds::types::Tag::builder().key("logmend:exempt").value("true").build());
+    }
+    create.send().await.unwrap();
+}
+
+#[tokio::test]
+async fn custom_option_and_parameter_groups_are_set_in_place_and_fixed_at_once() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    custom_groups(&c, "shop-options", "shop-params").await;
+    instance_on(&c, "shop-mysql", "shop-options", "shop-params", false).await;
+    let app = app(&emulator, config(Mode::Remediate));
+    let d = one_instance(&app, "rds/create-db-instance-mysql.json", "shop-mysql").await;
+    assert_eq!(d.verdict, Verdict::Fixed, "dynamic parameters and the plugin apply at once: {d:?}");
+    let apis: Vec<&str> = d.changes.iter().map(|c| c.api).collect();
+    assert_eq!(apis, ["rds:ModifyOptionGroup", "rds:ModifyDBParameterGroup", "rds:ModifyDBInstance"]);
+    let (og, _, plugin, pg, pg_status) = instance_groups(&emulator, "shop-mysql").await;
+    assert_eq!(
+        (og.as_str(), plugin, pg.as_str(), pg_status.as_str()),
+        ("shop-options", true, "shop-params", "in-sync")
+    );
+    assert_eq!(log_parameters(&emulator, "shop-params").await, LOG_PARAMETERS_SET);
+    emulator.recorder_reset();
+    assert_eq!(one_instance(&app, "rds/modify-db-instance.json", "shop-mysql").await.verdict, Verdict::Compliant);
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_exempt_instance_sharing_groups_is_never_changed_through_them() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    custom_groups(&c, "shared-options", "shared-params").await;
+    instance_on(&c, "legacy-mysql", "shared-options", "shared-params", true).await;
+    instance_on(&c, "shop-mysql", "shared-options", "shared-params", false).await;
+    let app = app(&emulator, config(Mode::Remediate));
+    let report = app.sweep(&["rds-instance-log-exports"], 4, None, |_| {}).await;
+    let by_id = |id: &str| report.evaluations.iter().find(|e| e.decision.resource.ends_with(id)).unwrap();
+    assert_eq!(by_id("legacy-mysql").decision.verdict, Verdict::Skipped);
+    let d = &by_id("shop-mysql").decision;
+    assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
+    assert!(d.reason.contains("logmend-shared-params-logs applies when shop-mysql reboots"), "{}", d.reason);
+    // The shared groups are as they were; the non-exempt instance has logmend's copies.
+    let shared = c.rds.describe_option_groups().option_group_name("shared-options").send().await.unwrap();
+    assert!(shared.option_groups_list()[0].options().is_empty(), "the shared option group is unchanged");
+    assert_eq!(log_parameters(&emulator, "shared-params").await, Vec::<String>::new());
+    let (og, _, plugin, pg, _) = instance_groups(&emulator, "shop-mysql").await;
+    assert_eq!(
+        (og.as_str(), plugin, pg.as_str()),
+        ("logmend-shared-options-audit", true, "logmend-shared-params-logs")
+    );
+    let (og, _, plugin, pg, _) = instance_groups(&emulator, "legacy-mysql").await;
+    assert_eq!((og.as_str(), plugin, pg.as_str()), ("shared-options", false, "shared-params"));
+    // A second sweep writes nothing.
+    emulator.recorder_reset();
+    app.sweep(&["rds-instance-log-exports"], 4, None, |_| {}).await;
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_exempt_cluster_sharing_a_parameter_group_keeps_it_unchanged_when_the_sweep_fixes_the_other() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_cluster_parameter_group(&c, "shared-aurora", &[]).await;
+    create_aurora_cluster(&c, "orders-aurora", "aurora-mysql", Some("shared-aurora"), &["audit"], true).await;
+    create_aurora_cluster(&c, "legacy-aurora", "aurora-mysql", Some("shared-aurora"), &["audit"], true).await;
+    let tag = aws_sdk_rds::types::Tag::builder().key("logmend:exempt").value("true").build();
+    let arn = format!("arn:aws:rds:us-east-1:{}:cluster:legacy-aurora", logmend_integration::ACCOUNT);
+    c.rds.add_tags_to_resource().resource_name(arn).tags(tag).send().await.unwrap();
+    let app = app(&emulator, config(Mode::Remediate));
+    let report = app.sweep(&["rds-cluster-audit-logs"], 4, None, |_| {}).await;
+    let by_id = |id: &str| report.evaluations.iter().find(|e| e.decision.resource.ends_with(id)).unwrap();
+    assert_eq!(by_id("legacy-aurora").decision.verdict, Verdict::Skipped);
+    let d = &by_id("orders-aurora").decision;
+    assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
+    assert!(
+        d.reason.contains("shared-aurora is left as it is: exempt cluster legacy-aurora shares it"),
+        "{}",
+        d.reason
+    );
+    // The shared group is unchanged; the fixed cluster is on logmend's copy of it.
+    assert_eq!(audit_parameters(&emulator, "shared-aurora").await, ("".to_owned(), "".to_owned()));
+    assert_eq!(cluster_state(&emulator, "orders-aurora").await.1, "logmend-shared-aurora-audit");
+    assert_eq!(cluster_state(&emulator, "legacy-aurora").await.1, "shared-aurora");
+    assert_eq!(audit_parameters(&emulator, "logmend-shared-aurora-audit").await.0, "1");
+    emulator.recorder_reset();
+    app.sweep(&["rds-cluster-audit-logs"], 4, None, |_| {}).await;
+    assert_eq!(emulator.mutating_calls(), Vec::<String>::new(), "a second sweep writes nothing");
 }

@@ -366,13 +366,10 @@ impl Control for MqBrokerLogs {
         let gone = |reason: &str| Checked { resource: target.0.clone(), state: State::Skipped(reason.to_owned()) };
         let b = match cx.clients.mq.describe_broker().broker_id(&target.0).send().await {
             Ok(b) => b,
-            Err(e) => {
-                let e = AwsError::from_sdk("mq:DescribeBroker", &target.0, e);
-                if e.code_is("NotFoundException") {
-                    return Ok(gone("the broker no longer exists"));
-                }
-                return Err(e.into());
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => {
+                return Ok(gone("the broker no longer exists"));
             }
+            Err(e) => return Err(AwsError::from_sdk("mq:DescribeBroker", &target.0, e).into()),
         };
         let arn = b.broker_arn().unwrap_or(&target.0).to_owned();
         let (partition, region, account) = match arn_parts(&arn) {

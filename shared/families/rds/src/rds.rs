@@ -24,9 +24,40 @@ pub fn exempt(cx: &Context<'_, Clients>, tags: &[aws_sdk_rds::types::Tag]) -> bo
     is_exempt(cx.config, tags.iter().filter_map(|t| Some((t.key()?, t.value()?))))
 }
 
+/// The tag logmend puts on the groups it makes.
+pub fn managed_by_tag() -> aws_sdk_rds::types::Tag {
+    aws_sdk_rds::types::Tag::builder().key("managed-by").value("logmend").build()
+}
+
+/// The name of logmend's copy of a group: `logmend-<base>-<purpose>`, as RDS group names must
+/// be (letters, digits and single hyphens, starting with a letter, at most 255 characters).
+pub fn logmend_copy_name(base: &str, purpose: &str) -> String {
+    let mut name: String = format!("logmend-{base}-{purpose}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    while name.contains("--") {
+        name = name.replace("--", "-");
+    }
+    if name.len() > 255 {
+        let keep = 255 - purpose.len() - 1;
+        name = format!("{}-{purpose}", name[..keep].trim_end_matches('-'));
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_names_are_valid_rds_group_names() {
+        assert_eq!(logmend_copy_name("mysql8.0", "logs"), "logmend-mysql8-0-logs");
+        assert_eq!(logmend_copy_name("default:mysql-8-0", "audit"), "logmend-default-mysql-8-0-audit");
+        assert_eq!(logmend_copy_name("Shared_App", "audit"), "logmend-shared-app-audit");
+        let long = logmend_copy_name(&"a".repeat(300), "logs");
+        assert!(long.len() <= 255 && long.ends_with("-logs"), "{long}");
+    }
 
     #[test]
     fn statuses_are_ready_transitional_or_inactive() {

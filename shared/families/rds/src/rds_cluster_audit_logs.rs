@@ -15,7 +15,7 @@
 //! maintenance window.
 
 use crate::Clients;
-use crate::rds::{exempt, readiness};
+use crate::rds::{exempt, logmend_copy_name, readiness};
 use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, DbCluster, Parameter};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
@@ -162,7 +162,14 @@ pub enum ParameterFix {
     /// A group of the account's own: set the parameters in it.
     SetInGroup { group: String, current: AuditParameters },
     /// On a default group: use logmend's copy (made if missing, set if not right), attach it.
-    CopyAndAttach { source: String, target_name: String, target_exists: bool, target: AuditParameters },
+    CopyAndAttach {
+        source: String,
+        target_name: String,
+        target_exists: bool,
+        target: AuditParameters,
+        /// The exempt cluster that shares `source`, when that is why it is copied.
+        exempt_sharer: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,10 +203,8 @@ pub fn parameters_to_set(current: &AuditParameters, config: &Config) -> Vec<(&'s
 async fn describe_cluster(cx: &Context<'_, Clients>, id: &str) -> Result<Option<DbCluster>, ControlError> {
     match cx.clients.rds.describe_db_clusters().db_cluster_identifier(id).send().await {
         Ok(out) => Ok(out.db_clusters().first().cloned()),
-        Err(e) => {
-            let e = AwsError::from_sdk("rds:DescribeDBClusters", id, e);
-            if e.code_is("DBClusterNotFoundFault") { Ok(None) } else { Err(e.into()) }
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_db_cluster_not_found_fault()) => Ok(None),
+        Err(e) => Err(AwsError::from_sdk("rds:DescribeDBClusters", id, e).into()),
     }
 }
 
@@ -219,13 +224,10 @@ async fn read_parameters(cx: &Context<'_, Clients>, group: &str) -> Result<Optio
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
-            Err(e) => {
-                let e = AwsError::from_sdk("rds:DescribeDBClusterParameters", group, e);
-                if e.code_is("DBParameterGroupNotFound") {
-                    return Ok(None);
-                }
-                return Err(e.into());
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_not_found_fault()) => {
+                return Ok(None);
             }
+            Err(e) => return Err(AwsError::from_sdk("rds:DescribeDBClusterParameters", group, e).into()),
         };
         for p in page.parameters() {
             let value = p.parameter_value().map(str::to_owned);
@@ -239,15 +241,30 @@ async fn read_parameters(cx: &Context<'_, Clients>, group: &str) -> Result<Optio
     Ok(Some(found))
 }
 
+/// Another cluster, exempt, that uses the group: then the group is not logmend's to change.
+async fn exempt_sharer(cx: &Context<'_, Clients>, me: &str, group: &str) -> Result<Option<String>, ControlError> {
+    let mut pages = cx.clients.rds.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBClusters", cx.region, e))?;
+        let sharer = page.db_clusters().iter().find(|c| {
+            c.db_cluster_identifier() != Some(me)
+                && c.db_cluster_parameter_group().is_some_and(|g| g.eq_ignore_ascii_case(group))
+                && exempt(cx, c.tag_list())
+        });
+        if let Some(c) = sharer {
+            return Ok(c.db_cluster_identifier().map(str::to_owned));
+        }
+    }
+    Ok(None)
+}
+
 async fn family_of(cx: &Context<'_, Clients>, group: &str) -> Result<Option<String>, ControlError> {
     match cx.clients.rds.describe_db_cluster_parameter_groups().db_cluster_parameter_group_name(group).send().await {
         Ok(out) => {
             Ok(out.db_cluster_parameter_groups().first().and_then(|g| g.db_parameter_group_family()).map(str::to_owned))
         }
-        Err(e) => {
-            let e = AwsError::from_sdk("rds:DescribeDBClusterParameterGroups", group, e);
-            if e.code_is("DBParameterGroupNotFound") { Ok(None) } else { Err(e.into()) }
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_not_found_fault()) => Ok(None),
+        Err(e) => Err(AwsError::from_sdk("rds:DescribeDBClusterParameterGroups", group, e).into()),
     }
 }
 
@@ -365,12 +382,26 @@ impl Control for RdsClusterAuditLogs {
                     current.logging.as_deref().unwrap_or("0"),
                     current.events.as_deref().unwrap_or("")
                 ));
-                if group.starts_with("default.") {
+                // A default group cannot change; a group an exempt cluster shares must not.
+                let (copy_name, sharer) = if group.starts_with("default.") {
                     let family =
                         family_of(cx, &group).await?.unwrap_or_else(|| group.trim_start_matches("default.").to_owned());
-                    let target_name = logmend_group_name(&family);
+                    (Some(logmend_group_name(&family)), None)
+                } else {
+                    match exempt_sharer(cx, id, &group).await? {
+                        Some(other) => {
+                            problems.push(format!(
+                                "{group} is shared with exempt cluster {other}, so logmend uses its own copy"
+                            ));
+                            (Some(logmend_copy_name(&group, "audit")), Some(other))
+                        }
+                        None => (None, None),
+                    }
+                };
+                if let Some(target_name) = copy_name {
                     let existing = read_parameters(cx, &target_name).await?;
                     ParameterFix::CopyAndAttach {
+                        exempt_sharer: sharer,
                         source: group.clone(),
                         target_exists: existing.is_some(),
                         target: existing.unwrap_or_default(),
@@ -435,7 +466,7 @@ impl Control for RdsClusterAuditLogs {
                     parameters: parameters_to_set(current, config),
                 });
             }
-            ParameterFix::CopyAndAttach { source, target_name, target_exists, target } => {
+            ParameterFix::CopyAndAttach { source, target_name, target_exists, target, .. } => {
                 if !target_exists {
                     steps.push(ClusterStep::CopyParameterGroup { source: source.clone(), target: target_name.clone() });
                 }
@@ -500,8 +531,11 @@ impl Control for RdsClusterAuditLogs {
         match &f.parameters {
             ParameterFix::None => {}
             ParameterFix::SetInGroup { group, .. } => did.push(format!("audit parameters set in {group}")),
-            ParameterFix::CopyAndAttach { target_name, .. } => {
+            ParameterFix::CopyAndAttach { target_name, exempt_sharer, source, .. } => {
                 did.push(format!("{target_name} (audit parameters set) attached"));
+                if let Some(other) = exempt_sharer {
+                    did.push(format!("{source} is left as it is: exempt cluster {other} shares it"));
+                }
                 if !f.instances.is_empty() {
                     return Ok(Applied::Pending(format!(
                         "{}; the parameter group applies when the cluster's instances reboot ({}; logmend does not reboot databases)",
@@ -532,11 +566,11 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(),
                 .await;
             match copied {
                 Ok(_) => Ok(()),
-                Err(e) => {
-                    let e = AwsError::from_sdk("rds:CopyDBClusterParameterGroup", target, e);
-                    // Another evaluation made it a moment ago: the same copy.
-                    if e.code_is("DBParameterGroupAlreadyExists") { Ok(()) } else { Err(e.into()) }
+                // Another evaluation made it a moment ago: the same copy.
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_already_exists_fault()) => {
+                    Ok(())
                 }
+                Err(e) => Err(AwsError::from_sdk("rds:CopyDBClusterParameterGroup", target, e).into()),
             }
         }
         ClusterStep::SetAuditParameters { group, parameters } => {
@@ -612,6 +646,7 @@ mod tests {
                 target_name: "logmend-aurora-mysql8-0-audit".into(),
                 target_exists: false,
                 target: AuditParameters::default(),
+                exempt_sharer: None,
             },
         };
         let apis: Vec<&str> =
@@ -627,6 +662,7 @@ mod tests {
                 target_name: "logmend-aurora-mysql8-0-audit".into(),
                 target_exists: true,
                 target: params(Some("1"), Some("CONNECT")),
+                exempt_sharer: None,
             },
             ..f
         };

@@ -5,13 +5,30 @@
 //! Instances of an Aurora (or Multi-AZ) cluster export through their cluster: they are
 //! `rds-cluster-audit-logs`' business and skipped here. A log type the engine version does
 //! not offer (SQL Server Express has no agent log) is left out, asked of
-//! DescribeDBEngineVersions only when something is missing, so a compliant instance costs one
-//! read. ModifyDBInstance's export change applies at once; it is sent without ApplyImmediately
-//! so that changes queued by others for the maintenance window stay queued.
+//! DescribeDBEngineVersions only when something is missing. ModifyDBInstance's export change
+//! applies at once (RDS API Reference, ModifyDBInstance, CloudwatchLogsExportConfiguration).
+//!
+//! On MySQL and MariaDB an export alone writes nothing. `audit` is empty without the
+//! `MARIADB_AUDIT_PLUGIN` option in the instance's option group (RDS User Guide, "MariaDB Audit
+//! Plugin support"; the plugin needs no restart), and `general` / `slowquery` without
+//! `general_log=1`, `slow_query_log=1` and `log_output=FILE` in its DB parameter group (RDS
+//! User Guide, "Publishing MySQL logs to Amazon CloudWatch Logs"; RDS writes these logs to
+//! tables by default). Both sides are read and fixed. A `default.*` parameter group and a
+//! `default:*` option group cannot be modified, so logmend makes its own once per engine
+//! version (`logmend-mysql8-0-logs`, `logmend-mysql-8-0-audit`), sets it and attaches it. A
+//! custom group is changed in place, unless an exempt instance shares it: then that group is
+//! copied for this instance instead, so an exempt instance is never changed through it.
+//! A newly attached parameter group applies at the next reboot (`pending`; logmend never
+//! reboots a database); an option group is attached with ApplyImmediately only when nothing
+//! else waits in the instance's pending modifications, which ApplyImmediately would also apply,
+//! and otherwise waits for the maintenance window (`pending`).
 
 use crate::Clients;
-use crate::rds::{exempt, readiness};
-use aws_sdk_rds::types::CloudwatchLogsExportConfiguration;
+use crate::rds::{exempt, logmend_copy_name, managed_by_tag, readiness};
+use aws_sdk_rds::types::{
+    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, OptionConfiguration, OptionSetting, Parameter,
+    PendingModifiedValues,
+};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
@@ -20,31 +37,86 @@ use logmend_core::control::{
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
 
+/// The option that writes MySQL's and MariaDB's `audit` log.
+pub const AUDIT_PLUGIN: &str = "MARIADB_AUDIT_PLUGIN";
+pub const AUDIT_PLUGIN_EVENTS: &str = "SERVER_AUDIT_EVENTS";
+/// What `general` and `slowquery` need of the DB parameter group (all dynamic parameters).
+pub const LOG_PARAMETERS: [(&str, &str); 3] = [("general_log", "1"), ("slow_query_log", "1"), ("log_output", "FILE")];
+
 pub static SPEC: ControlSpec = ControlSpec {
     id: "rds-instance-log-exports",
     security_hub: &["RDS.9"],
     resource_type: "AWS::RDS::DBInstance",
     triggers: &[Trigger {
         event_source: "rds.amazonaws.com",
-        event_names: &["CreateDBInstance", "ModifyDBInstance", "RestoreDBInstanceFromDBSnapshot"],
+        event_names: &[
+            "CreateDBInstance",
+            "ModifyDBInstance",
+            "RestoreDBInstanceFromDBSnapshot",
+            "ModifyDBParameterGroup",
+            "ModifyOptionGroup",
+        ],
     }],
-    compliant_when: "the engine's log types that its version offers are exported (mysql/mariadb: audit, error, general, slowquery; postgres: postgresql, upgrade; oracle: alert, audit, trace, listener; sqlserver: error, agent); Aurora members are the cluster control's",
-    fix: "ModifyDBInstance CloudwatchLogsExportConfiguration.EnableLogTypes with the missing types (the others are kept)",
-    reads: &[Permission::any("rds:DescribeDBInstances"), Permission::any("rds:DescribeDBEngineVersions")],
-    writes: &[Permission::on(
-        "rds:ModifyDBInstance",
-        "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*",
-    )],
+    compliant_when: "the engine's log types that its version offers are exported (mysql/mariadb: audit, error, general, slowquery; postgres: postgresql, upgrade; oracle: alert, audit, trace, listener; sqlserver: error, agent); mysql/mariadb also have MARIADB_AUDIT_PLUGIN in the option group and general_log=1, slow_query_log=1, log_output=FILE in the DB parameter group; Aurora members are the cluster control's",
+    fix: "ModifyDBInstance CloudwatchLogsExportConfiguration.EnableLogTypes with the missing types (the others are kept); mysql/mariadb: the plugin added to a custom option group and the parameters set in a custom parameter group; a default group (or one an exempt instance shares) is copied to logmend's own, set and attached: pending until a reboot (parameters) or the maintenance window (options, when other changes wait)",
+    reads: &[
+        Permission::any("rds:DescribeDBInstances"),
+        Permission::any("rds:DescribeDBEngineVersions"),
+        Permission::any("rds:DescribeOptionGroups"),
+        Permission::on("rds:DescribeDBParameters", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:pg:*"),
+    ],
+    writes: &[
+        Permission::on("rds:ModifyDBInstance", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*"),
+        // Attaching a group is authorised on the group too; only logmend's own are attached.
+        Permission::on(
+            "rds:ModifyDBInstance",
+            "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:og:logmend-*",
+        ),
+        Permission::on(
+            "rds:ModifyDBInstance",
+            "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:pg:logmend-*",
+        ),
+        Permission::on("rds:ModifyOptionGroup", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:og:*"),
+        Permission::on(
+            "rds:CreateOptionGroup",
+            "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:og:logmend-*",
+        ),
+        // Copying reads the source group and creates logmend's.
+        Permission::on("rds:CopyOptionGroup", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:og:*"),
+        Permission::on("rds:ModifyDBParameterGroup", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:pg:*"),
+        Permission::on("rds:CopyDBParameterGroup", "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:pg:*"),
+        Permission::on(
+            "rds:AddTagsToResource",
+            "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:og:logmend-*",
+        ),
+        Permission::on(
+            "rds:AddTagsToResource",
+            "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:pg:logmend-*",
+        ),
+    ],
 };
 
 pub struct RdsInstanceLogExports;
 
+/// An instance, or (from ModifyDBParameterGroup / ModifyOptionGroup) every instance that uses
+/// a group. An instance's JSON is its identifier alone.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceRef(pub String);
+#[serde(untagged)]
+pub enum InstanceRef {
+    Instance(String),
+    UsingParameterGroup { parameter_group: String },
+    UsingOptionGroup { option_group: String },
+}
 
 impl std::fmt::Display for InstanceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            InstanceRef::Instance(id) => f.write_str(id),
+            InstanceRef::UsingParameterGroup { parameter_group } => {
+                write!(f, "instances using parameter group {parameter_group}")
+            }
+            InstanceRef::UsingOptionGroup { option_group } => write!(f, "instances using option group {option_group}"),
+        }
     }
 }
 
@@ -59,16 +131,68 @@ pub fn wanted_log_types(engine: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// Whether the engine's logs need the audit plugin and the log parameters to have content.
+pub fn needs_mysql_logging(engine: &str) -> bool {
+    matches!(engine, "mysql" | "mariadb")
+}
+
+/// How one group (option or parameter) of an instance is made right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupFix {
+    /// Right already, or not a group this engine needs.
+    None,
+    /// The account's own group, used by no exempt instance: change it.
+    InPlace { group: String },
+    /// A default group, or one an exempt instance shares: logmend's copy (made if missing,
+    /// set if not right) is attached instead.
+    Copy { source: String, target: String, target_exists: bool, target_right: bool },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceFinding {
     pub instance_id: String,
     pub enable: Vec<String>,
+    pub option_group: GroupFix,
+    /// Engine and major version, for a new option group.
+    pub engine: String,
+    pub major_version: String,
+    pub parameter_group: GroupFix,
+    /// The log parameters to set in the group that ends up attached.
+    pub parameters: Vec<(&'static str, &'static str)>,
+    /// Nothing else waits in the instance's pending modifications.
+    pub nothing_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnableExports {
-    pub instance_id: String,
-    pub log_types: Vec<String>,
+pub enum InstanceStep {
+    CreateOptionGroup {
+        name: String,
+        engine: String,
+        major_version: String,
+    },
+    CopyOptionGroup {
+        source: String,
+        target: String,
+    },
+    AddAuditPlugin {
+        group: String,
+        events: String,
+    },
+    CopyParameterGroup {
+        source: String,
+        target: String,
+    },
+    SetLogParameters {
+        group: String,
+        parameters: Vec<(&'static str, &'static str)>,
+    },
+    ModifyInstance {
+        instance_id: String,
+        enable_log_types: Vec<String>,
+        option_group: Option<String>,
+        parameter_group: Option<String>,
+        apply_immediately: bool,
+    },
 }
 
 /// The log types an engine version can export. `None` when AWS does not say (then every
@@ -92,37 +216,161 @@ async fn exportable(
     Ok(out.db_engine_versions().first().map(|v| v.exportable_log_types().to_vec()))
 }
 
+/// An option group: whether it has the audit plugin, and its engine and major version.
+/// `None`: it does not exist.
+async fn read_option_group(
+    cx: &Context<'_, Clients>,
+    name: &str,
+) -> Result<Option<(bool, String, String)>, ControlError> {
+    match cx.clients.rds.describe_option_groups().option_group_name(name).send().await {
+        Ok(out) => Ok(out.option_groups_list().first().map(|g| {
+            let plugin = g.options().iter().any(|o| o.option_name() == Some(AUDIT_PLUGIN));
+            (
+                plugin,
+                g.engine_name().unwrap_or_default().to_owned(),
+                g.major_engine_version().unwrap_or_default().to_owned(),
+            )
+        })),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_option_group_not_found_fault()) => Ok(None),
+        Err(e) => Err(AwsError::from_sdk("rds:DescribeOptionGroups", name, e).into()),
+    }
+}
+
+/// The log parameters a DB parameter group lacks. `None`: it does not exist.
+async fn missing_log_parameters(
+    cx: &Context<'_, Clients>,
+    group: &str,
+) -> Result<Option<Vec<(&'static str, &'static str)>>, ControlError> {
+    // Only parameters someone set ("user"): the engine defaults are off and TABLE.
+    let mut pages =
+        cx.clients.rds.describe_db_parameters().db_parameter_group_name(group).source("user").into_paginator().send();
+    let mut set: Vec<(String, String)> = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_not_found_fault()) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(AwsError::from_sdk("rds:DescribeDBParameters", group, e).into()),
+        };
+        for p in page.parameters() {
+            if let (Some(n), Some(v)) = (p.parameter_name(), p.parameter_value()) {
+                set.push((n.to_owned(), v.to_owned()));
+            }
+        }
+    }
+    let right = |name: &str, want: &str| {
+        set.iter().any(|(n, v)| {
+            n == name && if name == "log_output" { v.to_ascii_uppercase().contains(want) } else { v.trim() == want }
+        })
+    };
+    Ok(Some(LOG_PARAMETERS.iter().copied().filter(|(n, v)| !right(n, v)).collect()))
+}
+
+/// Every non-member instance of the region that `keep` accepts (DescribeDBInstances, paginated).
+async fn instances_where(
+    cx: &Context<'_, Clients>,
+    keep: impl Fn(&DbInstance) -> bool + Send,
+) -> Result<Vec<DbInstance>, ControlError> {
+    let mut pages = cx.clients.rds.describe_db_instances().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBInstances", cx.region, e))?;
+        out.extend(page.db_instances().iter().filter(|i| i.db_cluster_identifier().is_none() && keep(i)).cloned());
+    }
+    Ok(out)
+}
+
+/// Another instance, exempt, that shares the group: then the group is not logmend's to change.
+async fn exempt_sharer(
+    cx: &Context<'_, Clients>,
+    me: &str,
+    uses: impl Fn(&DbInstance) -> bool + Send + Sync,
+) -> Result<Option<String>, ControlError> {
+    let sharing = instances_where(cx, |i| i.db_instance_identifier() != Some(me) && uses(i)).await?;
+    Ok(sharing.iter().find(|i| exempt(cx, i.tag_list())).and_then(|i| i.db_instance_identifier()).map(str::to_owned))
+}
+
+fn option_group_of(db: &DbInstance) -> (Option<&str>, bool) {
+    // A group waiting to apply is the one that counts; the old one is on its way out.
+    let memberships = db.option_group_memberships();
+    match memberships.iter().find(|m| m.status() == Some("pending-apply")) {
+        Some(m) => (m.option_group_name(), true),
+        None => (memberships.first().and_then(|m| m.option_group_name()), false),
+    }
+}
+
+fn parameter_group_of(db: &DbInstance) -> (Option<&str>, bool) {
+    let g = db.db_parameter_groups().first();
+    (g.and_then(|g| g.db_parameter_group_name()), g.and_then(|g| g.parameter_apply_status()) == Some("pending-reboot"))
+}
+
+fn is_default_parameter_group(name: &str) -> bool {
+    name.starts_with("default.")
+}
+
+fn is_default_option_group(name: &str) -> bool {
+    name.starts_with("default:")
+}
+
 impl Control for RdsInstanceLogExports {
     type Clients = Clients;
     type Target = InstanceRef;
     type Finding = InstanceFinding;
-    type Step = EnableExports;
+    type Step = InstanceStep;
 
     fn spec(&self) -> &'static ControlSpec {
         &SPEC
     }
 
     fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<InstanceRef>, EventError> {
-        let id = event
-            .response_str("dBInstanceIdentifier")
-            .or_else(|| event.request_parameters.str("dBInstanceIdentifier"))
-            .ok_or(EventError::MissingField { field: "detail.requestParameters.dBInstanceIdentifier" })?;
-        Ok(vec![InstanceRef(id.to_owned())])
+        let required = |field: &'static str, key: &str| {
+            event.request_parameters.str(key).map(str::to_owned).ok_or(EventError::MissingField { field })
+        };
+        match event.event_name.as_str() {
+            "ModifyDBParameterGroup" => Ok(vec![InstanceRef::UsingParameterGroup {
+                parameter_group: required("detail.requestParameters.dBParameterGroupName", "dBParameterGroupName")?,
+            }]),
+            "ModifyOptionGroup" => Ok(vec![InstanceRef::UsingOptionGroup {
+                option_group: required("detail.requestParameters.optionGroupName", "optionGroupName")?,
+            }]),
+            _ => {
+                let id = event
+                    .response_str("dBInstanceIdentifier")
+                    .or_else(|| event.request_parameters.str("dBInstanceIdentifier"))
+                    .ok_or(EventError::MissingField { field: "detail.requestParameters.dBInstanceIdentifier" })?;
+                Ok(vec![InstanceRef::Instance(id.to_owned())])
+            }
+        }
+    }
+
+    async fn expand(&self, cx: &Context<'_, Clients>, target: InstanceRef) -> Result<Vec<InstanceRef>, ControlError> {
+        let found = match &target {
+            InstanceRef::Instance(_) => return Ok(vec![target]),
+            InstanceRef::UsingParameterGroup { parameter_group: g } => {
+                instances_where(cx, |i| parameter_group_of(i).0.is_some_and(|n| n.eq_ignore_ascii_case(g))).await?
+            }
+            InstanceRef::UsingOptionGroup { option_group: g } => {
+                instances_where(cx, |i| {
+                    i.option_group_memberships()
+                        .iter()
+                        .any(|m| m.option_group_name().is_some_and(|n| n.eq_ignore_ascii_case(g)))
+                })
+                .await?
+            }
+        };
+        Ok(found
+            .iter()
+            .filter_map(|i| i.db_instance_identifier().map(|id| InstanceRef::Instance(id.to_owned())))
+            .collect())
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<InstanceRef>, ControlError> {
-        let mut pages = cx.clients.rds.describe_db_instances().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds:DescribeDBInstances", cx.region, e))?;
-            out.extend(
-                page.db_instances()
-                    .iter()
-                    .filter(|i| i.db_cluster_identifier().is_none())
-                    .filter_map(|i| i.db_instance_identifier().map(|id| InstanceRef(id.to_owned()))),
-            );
-        }
-        Ok(out)
+        let all = instances_where(cx, |_| true).await?;
+        Ok(all
+            .iter()
+            .filter_map(|i| i.db_instance_identifier().map(|id| InstanceRef::Instance(id.to_owned())))
+            .collect())
     }
 
     async fn check(
@@ -130,23 +378,19 @@ impl Control for RdsInstanceLogExports {
         cx: &Context<'_, Clients>,
         target: &InstanceRef,
     ) -> Result<Checked<InstanceFinding>, ControlError> {
-        let described = match cx.clients.rds.describe_db_instances().db_instance_identifier(&target.0).send().await {
+        let InstanceRef::Instance(id) = target else {
+            // `expand` resolves these before any check.
+            return Ok(Checked { resource: target.to_string(), state: State::Skipped("not an instance".into()) });
+        };
+        let described = match cx.clients.rds.describe_db_instances().db_instance_identifier(id).send().await {
             Ok(out) => out.db_instances().first().cloned(),
-            Err(e) => {
-                let e = AwsError::from_sdk("rds:DescribeDBInstances", &target.0, e);
-                if !e.code_is("DBInstanceNotFound") {
-                    return Err(e.into());
-                }
-                None
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_instance_not_found_fault()) => None,
+            Err(e) => return Err(AwsError::from_sdk("rds:DescribeDBInstances", id, e).into()),
         };
         let Some(db) = described else {
-            return Ok(Checked {
-                resource: target.0.clone(),
-                state: State::Skipped("the instance no longer exists".into()),
-            });
+            return Ok(Checked { resource: id.clone(), state: State::Skipped("the instance no longer exists".into()) });
         };
-        let resource = db.db_instance_arn().unwrap_or(&target.0).to_owned();
+        let resource = db.db_instance_arn().unwrap_or(id).to_owned();
         let skip = |reason: String| Ok(Checked { resource: resource.clone(), state: State::Skipped(reason) });
         if let Some(cluster) = db.db_cluster_identifier() {
             return skip(format!("member of cluster {cluster}; its logs are the cluster's (rds-cluster-audit-logs)"));
@@ -167,78 +411,426 @@ impl Control for RdsInstanceLogExports {
                 return Ok(Checked { resource, state: State::Deferred(reason) });
             }
         }
+        let mut problems = Vec::new();
+        let mut waiting = Vec::new();
         let exported = db.enabled_cloudwatch_logs_exports();
         let missing: Vec<&str> = wanted.iter().copied().filter(|t| !exported.iter().any(|e| e == t)).collect();
-        if missing.is_empty() {
-            return Ok(Checked { resource, state: State::Compliant(format!("exports {}", wanted.join(", "))) });
+        let mut enable: Vec<&str> = Vec::new();
+        let mut unavailable = String::new();
+        let mut offered_wanted: Vec<&str> = wanted.to_vec();
+        if !missing.is_empty() {
+            let version = db.engine_version();
+            let offered = exportable(cx, engine, version).await?;
+            let not_offered: Vec<&str>;
+            (enable, not_offered) =
+                missing.iter().partition(|t| offered.as_ref().is_none_or(|o| o.iter().any(|x| x == *t)));
+            if !not_offered.is_empty() {
+                unavailable =
+                    format!(" ({} not offered by {engine} {})", not_offered.join(", "), version.unwrap_or(""));
+                offered_wanted.retain(|t| !not_offered.contains(t));
+            }
+            if !enable.is_empty() {
+                problems.push(format!("does not export {}", enable.join(", ")));
+            }
         }
-        let version = db.engine_version();
-        let offered = exportable(cx, engine, version).await?;
-        let (enable, not_offered): (Vec<&str>, Vec<&str>) =
-            missing.iter().partition(|t| offered.as_ref().is_none_or(|o| o.iter().any(|x| x == *t)));
-        let version_text = format!("{engine} {}", version.unwrap_or(""));
-        let unavailable = if not_offered.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} not offered by {})", not_offered.join(", "), version_text.trim())
-        };
-        if enable.is_empty() {
-            let offered_wanted: Vec<&str> = wanted.iter().copied().filter(|t| !not_offered.contains(t)).collect();
-            let reason = format!("exports {}{unavailable}", offered_wanted.join(", "));
+
+        let mut option_fix = GroupFix::None;
+        let mut parameter_fix = GroupFix::None;
+        let mut parameters = Vec::new();
+        let (mut og_engine, mut og_major) = (String::new(), String::new());
+        if needs_mysql_logging(engine) {
+            // The audit plugin, in the option group.
+            let (og, og_pending) = option_group_of(&db);
+            let og = og.unwrap_or_default().to_owned();
+            let (has_plugin, e, m) = read_option_group(cx, &og).await?.unwrap_or_default();
+            (og_engine, og_major) = (e, m);
+            if has_plugin {
+                if og_pending {
+                    waiting.push(format!(
+                        "option group {og} (with {AUDIT_PLUGIN}) applies at the next maintenance window"
+                    ));
+                }
+            } else {
+                problems.push(format!("option group {og} lacks {AUDIT_PLUGIN}, so the `audit` log stays empty"));
+                let copy_reason = if is_default_option_group(&og) {
+                    Some(og.trim_start_matches("default:").to_owned())
+                } else {
+                    let uses = |i: &DbInstance| {
+                        i.option_group_memberships().iter().any(|mb| mb.option_group_name() == Some(og.as_str()))
+                    };
+                    exempt_sharer(cx, id, uses).await?.map(|_| og.clone())
+                };
+                option_fix = match copy_reason {
+                    None => GroupFix::InPlace { group: og.clone() },
+                    Some(base) => {
+                        let target = logmend_copy_name(&base, "audit");
+                        let existing = read_option_group(cx, &target).await?;
+                        GroupFix::Copy {
+                            source: og.clone(),
+                            target_right: existing.as_ref().is_some_and(|(p, ..)| *p),
+                            target_exists: existing.is_some(),
+                            target,
+                        }
+                    }
+                };
+            }
+            // The log parameters, in the DB parameter group.
+            let (pg, pg_pending) = parameter_group_of(&db);
+            let pg = pg.unwrap_or_default().to_owned();
+            let lacking = missing_log_parameters(cx, &pg).await?.unwrap_or_else(|| LOG_PARAMETERS.to_vec());
+            if lacking.is_empty() {
+                if pg_pending {
+                    waiting.push(format!(
+                        "parameter group {pg} applies when {id} reboots (logmend does not reboot databases)"
+                    ));
+                }
+            } else {
+                let shown: Vec<String> = lacking.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                problems.push(format!(
+                    "parameter group {pg} lacks {}, so `general` and `slowquery` stay empty",
+                    shown.join(", ")
+                ));
+                let copy_base = if is_default_parameter_group(&pg) {
+                    Some(pg.trim_start_matches("default.").to_owned())
+                } else {
+                    let uses = |i: &DbInstance| parameter_group_of(i).0 == Some(pg.as_str());
+                    exempt_sharer(cx, id, uses).await?.map(|_| pg.clone())
+                };
+                (parameter_fix, parameters) = match copy_base {
+                    None => (GroupFix::InPlace { group: pg.clone() }, lacking),
+                    Some(base) => {
+                        let target = logmend_copy_name(&base, "logs");
+                        let in_copy = missing_log_parameters(cx, &target).await?;
+                        let fix = GroupFix::Copy {
+                            source: pg.clone(),
+                            target_right: in_copy.as_ref().is_some_and(Vec::is_empty),
+                            target_exists: in_copy.is_some(),
+                            target,
+                        };
+                        (fix, in_copy.unwrap_or_else(|| LOG_PARAMETERS.to_vec()))
+                    }
+                };
+            }
+        }
+
+        if problems.is_empty() {
+            let mut reason = format!("exports {}{unavailable}", offered_wanted.join(", "));
+            if needs_mysql_logging(engine) {
+                reason.push_str(&format!("; {AUDIT_PLUGIN} and the log parameters set"));
+            }
+            if !waiting.is_empty() {
+                return Ok(Checked { resource, state: State::Pending(format!("{reason}; {}", waiting.join("; "))) });
+            }
             return Ok(Checked { resource, state: State::Compliant(reason) });
         }
+        let nothing_pending =
+            db.pending_modified_values().is_none_or(|p| *p == PendingModifiedValues::builder().build());
         Ok(Checked {
             resource,
             state: State::Noncompliant {
-                reason: format!("{} instance {} does not export {}{unavailable}", engine, target.0, enable.join(", ")),
+                reason: format!("{engine} instance {id}: {}{unavailable}", problems.join("; ")),
                 finding: InstanceFinding {
-                    instance_id: target.0.clone(),
+                    instance_id: id.clone(),
                     enable: enable.into_iter().map(str::to_owned).collect(),
+                    option_group: option_fix,
+                    engine: og_engine,
+                    major_version: og_major,
+                    parameter_group: parameter_fix,
+                    parameters,
+                    nothing_pending,
                 },
             },
         })
     }
 
-    fn plan(&self, _config: &Config, f: &InstanceFinding) -> Vec<EnableExports> {
-        vec![EnableExports { instance_id: f.instance_id.clone(), log_types: f.enable.clone() }]
+    fn plan(&self, config: &Config, f: &InstanceFinding) -> Vec<InstanceStep> {
+        let mut steps = Vec::new();
+        let mut attach_option = None;
+        match &f.option_group {
+            GroupFix::None => {}
+            GroupFix::InPlace { group } => steps.push(InstanceStep::AddAuditPlugin {
+                group: group.clone(),
+                events: config.aurora_audit_events.clone(),
+            }),
+            GroupFix::Copy { source, target, target_exists, target_right } => {
+                if !target_exists {
+                    steps.push(if is_default_option_group(source) {
+                        // A default option group has no options: a new one is its copy.
+                        InstanceStep::CreateOptionGroup {
+                            name: target.clone(),
+                            engine: f.engine.clone(),
+                            major_version: f.major_version.clone(),
+                        }
+                    } else {
+                        InstanceStep::CopyOptionGroup { source: source.clone(), target: target.clone() }
+                    });
+                }
+                if !target_right {
+                    steps.push(InstanceStep::AddAuditPlugin {
+                        group: target.clone(),
+                        events: config.aurora_audit_events.clone(),
+                    });
+                }
+                attach_option = Some(target.clone());
+            }
+        }
+        let mut attach_parameters = None;
+        match &f.parameter_group {
+            GroupFix::None => {}
+            GroupFix::InPlace { group } => {
+                steps.push(InstanceStep::SetLogParameters { group: group.clone(), parameters: f.parameters.clone() })
+            }
+            GroupFix::Copy { source, target, target_exists, target_right } => {
+                if !target_exists {
+                    steps.push(InstanceStep::CopyParameterGroup { source: source.clone(), target: target.clone() });
+                }
+                if !target_right {
+                    steps.push(InstanceStep::SetLogParameters {
+                        group: target.clone(),
+                        parameters: f.parameters.clone(),
+                    });
+                }
+                attach_parameters = Some(target.clone());
+            }
+        }
+        if !f.enable.is_empty() || attach_option.is_some() || attach_parameters.is_some() {
+            // One ModifyDBInstance for all: a second right after the first could find the
+            // instance `modifying`.
+            steps.push(InstanceStep::ModifyInstance {
+                instance_id: f.instance_id.clone(),
+                enable_log_types: f.enable.clone(),
+                apply_immediately: attach_option.is_some() && f.nothing_pending,
+                option_group: attach_option,
+                parameter_group: attach_parameters,
+            });
+        }
+        steps
     }
 
-    fn describe(&self, step: &EnableExports) -> Change {
-        Change::new(
-            "rds:ModifyDBInstance",
-            format!(
-                "{} CloudwatchLogsExportConfiguration.EnableLogTypes={}",
-                step.instance_id,
-                step.log_types.join(",")
+    fn describe(&self, step: &InstanceStep) -> Change {
+        match step {
+            InstanceStep::CreateOptionGroup { name, engine, major_version } => {
+                Change::new("rds:CreateOptionGroup", format!("{name} ({engine} {major_version})"))
+            }
+            InstanceStep::CopyOptionGroup { source, target } => {
+                Change::new("rds:CopyOptionGroup", format!("{source} -> {target}"))
+            }
+            InstanceStep::AddAuditPlugin { group, events } => Change::new(
+                "rds:ModifyOptionGroup",
+                format!(
+                    "{group}: OptionsToInclude={AUDIT_PLUGIN} ({AUDIT_PLUGIN_EVENTS}={events}) ApplyImmediately=true"
+                ),
             ),
-        )
+            InstanceStep::CopyParameterGroup { source, target } => {
+                Change::new("rds:CopyDBParameterGroup", format!("{source} -> {target}"))
+            }
+            InstanceStep::SetLogParameters { group, parameters } => {
+                let set: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                Change::new("rds:ModifyDBParameterGroup", format!("{group}: {}", set.join(" ")))
+            }
+            InstanceStep::ModifyInstance {
+                instance_id,
+                enable_log_types,
+                option_group,
+                parameter_group,
+                apply_immediately,
+            } => {
+                let mut detail = vec![instance_id.clone()];
+                if !enable_log_types.is_empty() {
+                    detail.push(format!(
+                        "CloudwatchLogsExportConfiguration.EnableLogTypes={}",
+                        enable_log_types.join(",")
+                    ));
+                }
+                if let Some(g) = option_group {
+                    detail.push(format!("OptionGroupName={g}"));
+                }
+                if let Some(g) = parameter_group {
+                    detail.push(format!("DBParameterGroupName={g}"));
+                }
+                if *apply_immediately {
+                    detail.push("ApplyImmediately=true".into());
+                }
+                Change::new("rds:ModifyDBInstance", detail.join(" "))
+            }
+        }
     }
 
     async fn apply(
         &self,
         cx: &Context<'_, Clients>,
-        _f: &InstanceFinding,
-        plan: &[EnableExports],
+        f: &InstanceFinding,
+        plan: &[InstanceStep],
     ) -> Result<Applied, ApplyError> {
         let mut done = Vec::new();
         for step in plan {
-            let config =
-                CloudwatchLogsExportConfiguration::builder().set_enable_log_types(Some(step.log_types.clone())).build();
-            cx.clients
-                .rds
-                .modify_db_instance()
-                .db_instance_identifier(&step.instance_id)
-                .cloudwatch_logs_export_configuration(config)
-                .send()
-                .await
-                .map_err(|e| ApplyError {
-                    done: done.clone(),
-                    error: AwsError::from_sdk("rds:ModifyDBInstance", &step.instance_id, e).into(),
-                })?;
+            if let Err(error) = apply_step(cx, step).await {
+                return Err(ApplyError { done, error });
+            }
             done.push(self.describe(step));
         }
-        let types: Vec<String> = plan.iter().flat_map(|s| s.log_types.iter().cloned()).collect();
-        Ok(Applied::Fixed(format!("{} exported to CloudWatch Logs", types.join(", "))))
+        let mut did = Vec::new();
+        let mut waits = Vec::new();
+        if !f.enable.is_empty() {
+            did.push(format!("{} exported to CloudWatch Logs", f.enable.join(", ")));
+        }
+        let attach = plan.iter().find_map(|s| match s {
+            InstanceStep::ModifyInstance { option_group, parameter_group, apply_immediately, .. } => {
+                Some((option_group.clone(), parameter_group.clone(), *apply_immediately))
+            }
+            _ => None,
+        });
+        match &f.option_group {
+            GroupFix::None => {}
+            GroupFix::InPlace { group } => did.push(format!("{AUDIT_PLUGIN} added to {group}")),
+            GroupFix::Copy { target, .. } => {
+                did.push(format!("{target} (with {AUDIT_PLUGIN}) attached"));
+                if attach.as_ref().is_some_and(|(_, _, now)| !now) {
+                    waits.push(format!(
+                        "{target} applies at the next maintenance window (other changes wait in the instance's pending modifications, which ApplyImmediately would also apply)"
+                    ));
+                }
+            }
+        }
+        match &f.parameter_group {
+            GroupFix::None => {}
+            GroupFix::InPlace { group } => did.push(format!("log parameters set in {group}")),
+            GroupFix::Copy { target, .. } => {
+                did.push(format!("{target} (log parameters set) attached"));
+                waits.push(format!(
+                    "{target} applies when {} reboots (logmend does not reboot databases)",
+                    f.instance_id
+                ));
+            }
+        }
+        if waits.is_empty() {
+            Ok(Applied::Fixed(did.join("; ")))
+        } else {
+            Ok(Applied::Pending(format!("{}; {}", did.join("; "), waits.join("; "))))
+        }
+    }
+}
+
+async fn apply_step(cx: &Context<'_, Clients>, step: &InstanceStep) -> Result<(), ControlError> {
+    let rds = &cx.clients.rds;
+    match step {
+        InstanceStep::CreateOptionGroup { name, engine, major_version } => {
+            let created = rds
+                .create_option_group()
+                .option_group_name(name)
+                .engine_name(engine)
+                .major_engine_version(major_version)
+                .option_group_description(format!(
+                    "{engine} {major_version} with the MariaDB Audit Plugin, created by logmend"
+                ))
+                .tags(managed_by_tag())
+                .send()
+                .await;
+            match created {
+                Ok(_) => Ok(()),
+                // Another evaluation made it a moment ago: the same group.
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_option_group_already_exists_fault()) => Ok(()),
+                Err(e) => Err(AwsError::from_sdk("rds:CreateOptionGroup", name, e).into()),
+            }
+        }
+        InstanceStep::CopyOptionGroup { source, target } => {
+            let copied = rds
+                .copy_option_group()
+                .source_option_group_identifier(source)
+                .target_option_group_identifier(target)
+                .target_option_group_description(format!("{source} with the MariaDB Audit Plugin, created by logmend"))
+                .tags(managed_by_tag())
+                .send()
+                .await;
+            match copied {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_option_group_already_exists_fault()) => Ok(()),
+                Err(e) => Err(AwsError::from_sdk("rds:CopyOptionGroup", target, e).into()),
+            }
+        }
+        InstanceStep::AddAuditPlugin { group, events } => {
+            let option = OptionConfiguration::builder()
+                .option_name(AUDIT_PLUGIN)
+                .option_settings(OptionSetting::builder().name(AUDIT_PLUGIN_EVENTS).value(events).build())
+                .build();
+            // The plugin needs no restart; ApplyImmediately applies the option change only.
+            rds.modify_option_group()
+                .option_group_name(group)
+                .options_to_include(option)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("rds:ModifyOptionGroup", group, e).into())
+        }
+        InstanceStep::CopyParameterGroup { source, target } => {
+            let copied = rds
+                .copy_db_parameter_group()
+                .source_db_parameter_group_identifier(source)
+                .target_db_parameter_group_identifier(target)
+                .target_db_parameter_group_description(format!(
+                    "{source} with log_output=FILE and the general and slow query logs on, created by logmend"
+                ))
+                .tags(managed_by_tag())
+                .send()
+                .await;
+            match copied {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_already_exists_fault()) => {
+                    Ok(())
+                }
+                Err(e) => Err(AwsError::from_sdk("rds:CopyDBParameterGroup", target, e).into()),
+            }
+        }
+        InstanceStep::SetLogParameters { group, parameters } => {
+            let params: Vec<Parameter> = parameters
+                .iter()
+                .map(|(name, value)| {
+                    Parameter::builder()
+                        .parameter_name(*name)
+                        .parameter_value(*value)
+                        .apply_method(ApplyMethod::Immediate)
+                        .build()
+                })
+                .collect();
+            rds.modify_db_parameter_group()
+                .db_parameter_group_name(group)
+                .set_parameters(Some(params))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("rds:ModifyDBParameterGroup", group, e).into())
+        }
+        InstanceStep::ModifyInstance {
+            instance_id,
+            enable_log_types,
+            option_group,
+            parameter_group,
+            apply_immediately,
+        } => {
+            let mut modify = rds.modify_db_instance().db_instance_identifier(instance_id);
+            if !enable_log_types.is_empty() {
+                modify = modify.cloudwatch_logs_export_configuration(
+                    CloudwatchLogsExportConfiguration::builder()
+                        .set_enable_log_types(Some(enable_log_types.clone()))
+                        .build(),
+                );
+            }
+            if let Some(g) = option_group {
+                modify = modify.option_group_name(g);
+            }
+            if let Some(g) = parameter_group {
+                modify = modify.db_parameter_group_name(g);
+            }
+            if *apply_immediately {
+                modify = modify.apply_immediately(true);
+            }
+            modify
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("rds:ModifyDBInstance", instance_id, e).into())
+        }
     }
 }
 
@@ -264,6 +856,6 @@ mod tests {
             "requestParameters":{"dBInstanceIdentifier":"shop","masterUserPassword":"****"},
             "responseElements":{"dBInstanceIdentifier":"shop","dBInstanceStatus":"creating"}}});
         let t = RdsInstanceLogExports.targets_in(&ApiCallEvent::from_value(&ev).unwrap()).unwrap();
-        assert_eq!(t, vec![InstanceRef("shop".into())]);
+        assert_eq!(t, vec![InstanceRef::Instance("shop".into())]);
     }
 }
