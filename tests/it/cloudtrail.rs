@@ -545,3 +545,19 @@ async fn an_iam_event_for_a_role_no_trail_uses_checks_nothing() {
     assert!(app.handle_event(&event).await.unwrap().is_empty());
     assert_eq!(emulator.recorded_calls(), ["cloudtrail:DescribeTrails"]);
 }
+
+#[tokio::test]
+async fn an_exempt_log_group_the_trail_delivers_to_gets_no_retention_through_the_trail() {
+    // GIVEN logmend's group name already taken by a group someone exempted, never expiring
+    let (emulator, app) = setup(Mode::Remediate).await;
+    let c = emulator.clients("us-east-1");
+    c.logs.create_log_group().log_group_name(GROUP).tags("logmend:exempt", "true").send().await.unwrap();
+    // WHEN the trail is fixed
+    let d = one(&app, &sample_event("cloudtrail/create-trail.json")).await;
+    // THEN it delivers there, and the exempt group's retention is left alone
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    assert_eq!(apis(&d), ["iam:CreateRole", "iam:PutRolePolicy", "cloudtrail:UpdateTrail"]);
+    let groups = c.logs.describe_log_groups().log_group_name_prefix(GROUP).send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), None);
+    assert_trail_connected(&emulator).await;
+}

@@ -59,6 +59,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("cloudtrail:ListTrails"),
         Permission::any("cloudtrail:ListTags"),
         Permission::any("logs:DescribeLogGroups"),
+        Permission::any("logs:ListTagsForResource"),
         Permission::on("iam:GetRole", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
         Permission::on("iam:GetRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logmend/*"),
     ],
@@ -181,6 +182,9 @@ pub struct LogGroupState {
     pub arn: String,
     pub exists: bool,
     pub retention_days: Option<i32>,
+    /// The group is tagged exempt: the trail may deliver to it, but logmend sets nothing on it
+    /// (a trail's fix must not reach an exempt group through the trail).
+    pub exempt: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +409,7 @@ impl Control for CloudtrailCloudwatchLogs {
                         arn: group.to_owned(),
                         exists: false,
                         retention_days: None,
+                        exempt: false,
                     },
                     role: RoleState { role: expected_role, exists: false, trust_current: false, policy_current: false },
                     trail_name,
@@ -504,7 +509,7 @@ impl Control for CloudtrailCloudwatchLogs {
         // A group that never expires gets the retention: logmend made it (perhaps in a run
         // cut short) or nobody chose one. A group with any retention is the retention
         // control's business, which never shortens it.
-        if f.log_group.retention_days.is_none() {
+        if f.log_group.retention_days.is_none() && !f.log_group.exempt {
             steps.push(TrailStep::PutRetentionPolicy { name: f.log_group.name.clone(), days: config.retention_days });
         }
         if !f.role.exists {
@@ -586,12 +591,24 @@ async fn read_log_group(
         .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", name, e))?;
     let found = out.log_groups().iter().find(|g| g.log_group_name() == Some(name));
     let region = &cx.region;
-    Ok(LogGroupState {
-        name: name.to_owned(),
-        arn: format!("arn:{partition}:logs:{region}:{account}:log-group:{name}:*"),
-        exists: found.is_some(),
-        retention_days: found.and_then(|g| g.retention_in_days()),
-    })
+    let arn = format!("arn:{partition}:logs:{region}:{account}:log-group:{name}");
+    let retention_days = found.and_then(|g| g.retention_in_days());
+    // Only a group logmend would write to (one that never expires) needs its tags read.
+    let exempt = if found.is_some() && retention_days.is_none() {
+        let tags = cx
+            .clients
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:ListTagsForResource", name, e))?;
+        let tags = tags.tags().map(|t| t.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        tags.is_some_and(|t| is_exempt(cx.config, t))
+    } else {
+        false
+    };
+    Ok(LogGroupState { name: name.to_owned(), arn: format!("{arn}:*"), exists: found.is_some(), retention_days, exempt })
 }
 
 async fn read_role(
@@ -772,6 +789,7 @@ mod tests {
                 arn: group,
                 exists: false,
                 retention_days: None,
+                exempt: false,
             },
             role: RoleState {
                 role: TrailDeliveryRole::for_trail("aws", "123456789012", "eu-west-1", "main"),
