@@ -608,7 +608,13 @@ async fn read_log_group(
     } else {
         false
     };
-    Ok(LogGroupState { name: name.to_owned(), arn: format!("{arn}:*"), exists: found.is_some(), retention_days, exempt })
+    Ok(LogGroupState {
+        name: name.to_owned(),
+        arn: format!("{arn}:*"),
+        exists: found.is_some(),
+        retention_days,
+        exempt,
+    })
 }
 
 async fn read_role(
