@@ -134,3 +134,35 @@ async fn mocked_other_update_trail_errors_are_not_retried_as_propagation() {
     assert_eq!(update.num_calls(), 1);
     assert!(!out[0].retry, "a permission error does not go away by retrying");
 }
+
+/// The propagation errors are told by their modelled type, not by a code string a test could
+/// misspell the same way as the code: a modelled error whose metadata carries no code at all is
+/// still retried, and an unmodelled error carrying the code's text is not.
+#[tokio::test]
+async fn mocked_errors_are_matched_by_their_modelled_type() {
+    let uncoded = || {
+        UpdateTrailError::InvalidCloudWatchLogsRoleArnException(
+            InvalidCloudWatchLogsRoleArnException::builder().meta(ErrorMetadata::builder().build()).build(),
+        )
+    };
+    let update = mock!(aws_sdk_cloudtrail::Client::update_trail)
+        .sequence()
+        .error(uncoded)
+        .output(|| UpdateTrailOutput::builder().build())
+        .build();
+    let out = app(clients(&update), Duration::from_secs(30))
+        .handle_event(&sample_event("cloudtrail/create-trail.json"))
+        .await
+        .unwrap();
+    assert_eq!(out[0].decision.verdict, Verdict::Fixed, "{:?}", out[0].decision);
+    assert_eq!(update.num_calls(), 2, "retried once");
+
+    let lookalike = || UpdateTrailError::generic(meta("InvalidCloudWatchLogsRoleArnException"));
+    let update = mock!(aws_sdk_cloudtrail::Client::update_trail).sequence().error(lookalike).repeatedly().build();
+    let out = app(clients(&update), Duration::from_secs(30))
+        .handle_event(&sample_event("cloudtrail/create-trail.json"))
+        .await
+        .unwrap();
+    assert_eq!(out[0].decision.verdict, Verdict::Failed, "{:?}", out[0].decision);
+    assert_eq!(update.num_calls(), 1, "not a modelled propagation error: no propagation retry");
+}
