@@ -441,21 +441,7 @@ impl Control for CloudtrailCloudwatchLogs {
         let log_group = read_log_group(cx, partition, account, &group_name).await?;
         let role = read_role(cx, expected_role, &log_group.arn).await?;
         let (reason, not_ours) = if let (Some(group), Some(_)) = (group_arn, role_arn) {
-            // Delivery through logmend's own role: what is broken of it?
-            let mut broken = Vec::new();
-            if !log_group.exists {
-                broken.push(format!("log group {group_name} does not exist"));
-            }
-            if !role.exists {
-                broken.push(format!("role {} does not exist", role.role.name));
-            } else {
-                if !role.trust_current {
-                    broken.push("the role no longer trusts cloudtrail.amazonaws.com".to_owned());
-                }
-                if !role.policy_current {
-                    broken.push(format!("the role's policy {ROLE_POLICY_NAME} is missing or changed"));
-                }
-            }
+            let broken = broken_pieces(&log_group, &role);
             let reported = delivery_error.as_deref().map(|e| format!("CloudTrail reports: {e}; ")).unwrap_or_default();
             if broken.is_empty() {
                 return Ok(Checked {
@@ -650,6 +636,25 @@ async fn read_role(
     };
     let policy_current = policy == Some(TrailDeliveryRole::delivery_policy(log_group_arn));
     Ok(RoleState { role, exists: true, trust_current, policy_current })
+}
+
+/// What is missing or changed of a delivery through logmend's own role.
+fn broken_pieces(log_group: &LogGroupState, role: &RoleState) -> Vec<String> {
+    let mut broken = Vec::new();
+    if !log_group.exists {
+        broken.push(format!("log group {} does not exist", log_group.name));
+    }
+    if !role.exists {
+        broken.push(format!("role {} does not exist", role.role.name));
+        return broken;
+    }
+    if !role.trust_current {
+        broken.push("the role no longer trusts cloudtrail.amazonaws.com".to_owned());
+    }
+    if !role.policy_current {
+        broken.push(format!("the role's policy {ROLE_POLICY_NAME} is missing or changed"));
+    }
+    broken
 }
 
 /// The name in a log group ARN (`arn:…:log-group:NAME:*` or without the `:*`).
@@ -850,6 +855,21 @@ mod tests {
         assert_eq!(apis, ["iam:UpdateAssumeRolePolicy", "cloudtrail:UpdateTrail"]);
         f.not_ours = Some("the role is the organisation's".into());
         assert!(CloudtrailCloudwatchLogs.plan(&Config::new(Mode::Remediate), &f).is_empty());
+    }
+
+    #[test]
+    fn broken_pieces_name_each_missing_part_and_a_missing_role_hides_its_parts() {
+        let mut f = finding();
+        assert_eq!(
+            broken_pieces(&f.log_group, &f.role),
+            ["log group /aws/cloudtrail/main does not exist", "role LogmendTrail-eu-west-1-main does not exist"]
+        );
+        f.log_group.exists = true;
+        f.role.exists = true;
+        f.role.policy_current = true;
+        assert_eq!(broken_pieces(&f.log_group, &f.role), ["the role no longer trusts cloudtrail.amazonaws.com"]);
+        f.role.trust_current = true;
+        assert!(broken_pieces(&f.log_group, &f.role).is_empty());
     }
 
     #[test]
