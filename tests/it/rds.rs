@@ -533,6 +533,10 @@ async fn an_exempt_instance_sharing_groups_is_never_changed_through_them() {
     let d = &by_id("shop-mysql").decision;
     assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
     assert!(d.reason.contains("logmend-shared-params-logs applies when shop-mysql reboots"), "{}", d.reason);
+    for group in ["shared-options", "shared-params"] {
+        let said = format!("{group} is left as it is: exempt instance legacy-mysql shares it");
+        assert!(d.reason.contains(&said), "{}", d.reason);
+    }
     // The shared groups are as they were; the non-exempt instance has logmend's copies.
     let shared = c.rds.describe_option_groups().option_group_name("shared-options").send().await.unwrap();
     assert!(shared.option_groups_list()[0].options().is_empty(), "the shared option group is unchanged");

@@ -145,7 +145,14 @@ pub enum GroupFix {
     InPlace { group: String },
     /// A default group, or one an exempt instance shares: logmend's copy (made if missing,
     /// set if not right) is attached instead.
-    Copy { source: String, target: String, target_exists: bool, target_right: bool },
+    Copy {
+        source: String,
+        target: String,
+        target_exists: bool,
+        target_right: bool,
+        /// The exempt instance that shares `source`, when that is why it is copied.
+        exempt_sharer: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,20 +459,27 @@ impl Control for RdsInstanceLogExports {
                 }
             } else {
                 problems.push(format!("option group {og} lacks {AUDIT_PLUGIN}, so the `audit` log stays empty"));
-                let copy_reason = if is_default_option_group(&og) {
-                    Some(og.trim_start_matches("default:").to_owned())
+                let (copy_base, sharer) = if is_default_option_group(&og) {
+                    (Some(og.trim_start_matches("default:").to_owned()), None)
                 } else {
                     let uses = |i: &DbInstance| {
-                        i.option_group_memberships().iter().any(|mb| mb.option_group_name() == Some(og.as_str()))
+                        i.option_group_memberships()
+                            .iter()
+                            .any(|mb| mb.option_group_name().is_some_and(|n| n.eq_ignore_ascii_case(&og)))
                     };
-                    exempt_sharer(cx, id, uses).await?.map(|_| og.clone())
+                    let sharer = exempt_sharer(cx, id, uses).await?;
+                    (sharer.as_ref().map(|_| og.clone()), sharer)
                 };
-                option_fix = match copy_reason {
+                if let Some(other) = &sharer {
+                    problems.push(format!("{og} is shared with exempt instance {other}, so logmend uses its own copy"));
+                }
+                option_fix = match copy_base {
                     None => GroupFix::InPlace { group: og.clone() },
                     Some(base) => {
                         let target = logmend_copy_name(&base, "audit");
                         let existing = read_option_group(cx, &target).await?;
                         GroupFix::Copy {
+                            exempt_sharer: sharer,
                             source: og.clone(),
                             target_right: existing.as_ref().is_some_and(|(p, ..)| *p),
                             target_exists: existing.is_some(),
@@ -490,18 +504,23 @@ impl Control for RdsInstanceLogExports {
                     "parameter group {pg} lacks {}, so `general` and `slowquery` stay empty",
                     shown.join(", ")
                 ));
-                let copy_base = if is_default_parameter_group(&pg) {
-                    Some(pg.trim_start_matches("default.").to_owned())
+                let (copy_base, sharer) = if is_default_parameter_group(&pg) {
+                    (Some(pg.trim_start_matches("default.").to_owned()), None)
                 } else {
-                    let uses = |i: &DbInstance| parameter_group_of(i).0 == Some(pg.as_str());
-                    exempt_sharer(cx, id, uses).await?.map(|_| pg.clone())
+                    let uses = |i: &DbInstance| parameter_group_of(i).0.is_some_and(|n| n.eq_ignore_ascii_case(&pg));
+                    let sharer = exempt_sharer(cx, id, uses).await?;
+                    (sharer.as_ref().map(|_| pg.clone()), sharer)
                 };
+                if let Some(other) = &sharer {
+                    problems.push(format!("{pg} is shared with exempt instance {other}, so logmend uses its own copy"));
+                }
                 (parameter_fix, parameters) = match copy_base {
                     None => (GroupFix::InPlace { group: pg.clone() }, lacking),
                     Some(base) => {
                         let target = logmend_copy_name(&base, "logs");
                         let in_copy = missing_log_parameters(cx, &target).await?;
                         let fix = GroupFix::Copy {
+                            exempt_sharer: sharer,
                             source: pg.clone(),
                             target_right: in_copy.as_ref().is_some_and(Vec::is_empty),
                             target_exists: in_copy.is_some(),
@@ -552,7 +571,7 @@ impl Control for RdsInstanceLogExports {
                 group: group.clone(),
                 events: config.aurora_audit_events.clone(),
             }),
-            GroupFix::Copy { source, target, target_exists, target_right } => {
+            GroupFix::Copy { source, target, target_exists, target_right, .. } => {
                 if !target_exists {
                     steps.push(if is_default_option_group(source) {
                         // A default option group has no options: a new one is its copy.
@@ -580,7 +599,7 @@ impl Control for RdsInstanceLogExports {
             GroupFix::InPlace { group } => {
                 steps.push(InstanceStep::SetLogParameters { group: group.clone(), parameters: f.parameters.clone() })
             }
-            GroupFix::Copy { source, target, target_exists, target_right } => {
+            GroupFix::Copy { source, target, target_exists, target_right, .. } => {
                 if !target_exists {
                     steps.push(InstanceStep::CopyParameterGroup { source: source.clone(), target: target.clone() });
                 }
@@ -683,8 +702,11 @@ impl Control for RdsInstanceLogExports {
         match &f.option_group {
             GroupFix::None => {}
             GroupFix::InPlace { group } => did.push(format!("{AUDIT_PLUGIN} added to {group}")),
-            GroupFix::Copy { target, .. } => {
+            GroupFix::Copy { target, source, exempt_sharer, .. } => {
                 did.push(format!("{target} (with {AUDIT_PLUGIN}) attached"));
+                if let Some(other) = exempt_sharer {
+                    did.push(format!("{source} is left as it is: exempt instance {other} shares it"));
+                }
                 if attach.as_ref().is_some_and(|(_, _, now)| !now) {
                     waits.push(format!(
                         "{target} applies at the next maintenance window (other changes wait in the instance's pending modifications, which ApplyImmediately would also apply)"
@@ -695,8 +717,11 @@ impl Control for RdsInstanceLogExports {
         match &f.parameter_group {
             GroupFix::None => {}
             GroupFix::InPlace { group } => did.push(format!("log parameters set in {group}")),
-            GroupFix::Copy { target, .. } => {
+            GroupFix::Copy { target, source, exempt_sharer, .. } => {
                 did.push(format!("{target} (log parameters set) attached"));
+                if let Some(other) = exempt_sharer {
+                    did.push(format!("{source} is left as it is: exempt instance {other} shares it"));
+                }
                 waits.push(format!(
                     "{target} applies when {} reboots (logmend does not reboot databases)",
                     f.instance_id
@@ -847,6 +872,102 @@ mod tests {
         assert_eq!(wanted_log_types("sqlserver-ex"), Some(&["error", "agent"][..]));
         assert_eq!(wanted_log_types("aurora-mysql"), None, "Aurora is the cluster control's");
         assert_eq!(wanted_log_types("db2-se"), None);
+    }
+
+    fn mysql_on_defaults() -> InstanceFinding {
+        InstanceFinding {
+            instance_id: "shop".into(),
+            enable: vec!["audit".into()],
+            option_group: GroupFix::Copy {
+                source: "default:mysql-8-0".into(),
+                target: "logmend-mysql-8-0-audit".into(),
+                target_exists: false,
+                target_right: false,
+                exempt_sharer: None,
+            },
+            engine: "mysql".into(),
+            major_version: "8.0".into(),
+            parameter_group: GroupFix::Copy {
+                source: "default.mysql8.0".into(),
+                target: "logmend-mysql8-0-logs".into(),
+                target_exists: false,
+                target_right: false,
+                exempt_sharer: None,
+            },
+            parameters: LOG_PARAMETERS.to_vec(),
+            nothing_pending: true,
+        }
+    }
+
+    fn apis(f: &InstanceFinding) -> Vec<&'static str> {
+        let c = Config::new(logmend_core::decision::Mode::Remediate);
+        RdsInstanceLogExports.plan(&c, f).iter().map(|s| RdsInstanceLogExports.describe(s).api).collect()
+    }
+
+    #[test]
+    fn default_groups_are_made_set_and_attached_in_one_modify() {
+        let f = mysql_on_defaults();
+        assert_eq!(
+            apis(&f),
+            [
+                "rds:CreateOptionGroup",
+                "rds:ModifyOptionGroup",
+                "rds:CopyDBParameterGroup",
+                "rds:ModifyDBParameterGroup",
+                "rds:ModifyDBInstance"
+            ]
+        );
+        for api in apis(&f) {
+            assert!(SPEC.writes.iter().any(|p| p.action == api), "{api} not declared");
+        }
+    }
+
+    #[test]
+    fn logmends_groups_that_exist_and_are_right_are_only_attached_and_apply_immediately_waits_for_others() {
+        let mut f = mysql_on_defaults();
+        for fix in [&mut f.option_group, &mut f.parameter_group] {
+            if let GroupFix::Copy { target_exists, target_right, .. } = fix {
+                (*target_exists, *target_right) = (true, true);
+            }
+        }
+        f.nothing_pending = false;
+        let steps = RdsInstanceLogExports.plan(&Config::new(logmend_core::decision::Mode::Remediate), &f);
+        assert_eq!(
+            steps,
+            vec![InstanceStep::ModifyInstance {
+                instance_id: "shop".into(),
+                enable_log_types: vec!["audit".into()],
+                option_group: Some("logmend-mysql-8-0-audit".into()),
+                parameter_group: Some("logmend-mysql8-0-logs".into()),
+                apply_immediately: false,
+            }],
+            "someone else's change waits in the instance: no ApplyImmediately"
+        );
+    }
+
+    #[test]
+    fn a_custom_group_is_changed_in_place_and_a_copied_custom_group_is_copied() {
+        let mut f = mysql_on_defaults();
+        f.option_group = GroupFix::InPlace { group: "app-options".into() };
+        f.parameter_group = GroupFix::Copy {
+            source: "shared-params".into(),
+            target: "logmend-shared-params-logs".into(),
+            target_exists: false,
+            target_right: false,
+            exempt_sharer: Some("legacy".into()),
+        };
+        assert_eq!(
+            apis(&f),
+            ["rds:ModifyOptionGroup", "rds:CopyDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ModifyDBInstance"]
+        );
+        f.option_group = GroupFix::Copy {
+            source: "shared-options".into(),
+            target: "logmend-shared-options-audit".into(),
+            target_exists: false,
+            target_right: false,
+            exempt_sharer: Some("legacy".into()),
+        };
+        assert_eq!(apis(&f)[0], "rds:CopyOptionGroup", "a custom option group is copied, not made empty");
     }
 
     #[test]
