@@ -47,10 +47,15 @@ show "logmend scan --format table"
 "$logmend" scan --format table
 echo "exit status: 0"
 
-step "what the resources look like now (broker logs and the Aurora MySQL parameter group wait for a reboot: pending)"
+step "what the resources look like now (broker logs and the MySQL parameter groups wait for a reboot: pending)"
 "$python" "$root/scripts/demo_resources.py" show
 
 step "the maintenance window comes (here: a reboot): the pending logs apply and a scan finds them on"
 "$python" "$root/scripts/demo_resources.py" reboot
-show "logmend scan --control mq-broker-logs --control rds-cluster-audit-logs --format table"
-"$logmend" scan --control mq-broker-logs --control rds-cluster-audit-logs --format table
+show "logmend scan --control mq-broker-logs --control rds-cluster-audit-logs --control rds-instance-log-exports --format table"
+"$logmend" scan --control mq-broker-logs --control rds-cluster-audit-logs --control rds-instance-log-exports --format table
+
+step "a flag is not delivery: someone deletes a trail's delivery role, the ARNs stay, CloudTrail reports the error"
+"$python" "$root/scripts/demo_resources.py" break-delivery
+show "logmend scan --control cloudtrail-cloudwatch-logs --fix --format table"
+"$logmend" scan --control cloudtrail-cloudwatch-logs --fix --format table

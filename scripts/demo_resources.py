@@ -75,6 +75,20 @@ def reboot() -> None:
     for cid, _, _ in CLUSTERS:
         rds.reboot_db_instance(DBInstanceIdentifier=f"{cid}-1")
         print(f"  rebooted DB instance {cid}-1")
+    for iid, _, _ in INSTANCES:
+        rds.reboot_db_instance(DBInstanceIdentifier=iid)
+        print(f"  rebooted DB instance {iid}")
+
+
+def break_delivery() -> None:
+    """Someone deletes the org-audit trail's delivery role: the trail keeps both ARNs."""
+    iam = boto3.client("iam")
+    role = "LogmendTrail-us-east-1-org-audit"
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    iam.delete_role(RoleName=role)
+    status = boto3.client("cloudtrail").get_trail_status(Name="org-audit")
+    print(f"  deleted role {role}; GetTrailStatus: {status.get('LatestCloudWatchLogsDeliveryError')}")
 
 
 def show() -> None:
@@ -107,11 +121,13 @@ def show() -> None:
         print(f"  cluster {cid}: exports {c.get('EnabledCloudwatchLogsExports', [])}, parameter group {c['DBClusterParameterGroup']} ({members})")
     for iid, _, _ in INSTANCES:
         i = rds.describe_db_instances(DBInstanceIdentifier=iid)["DBInstances"][0]
-        print(f"  instance {iid}: exports {i.get('EnabledCloudwatchLogsExports', [])}")
+        og = ", ".join(f"{m['OptionGroupName']} {m['Status']}" for m in i.get("OptionGroupMemberships", []))
+        pg = ", ".join(f"{g['DBParameterGroupName']} {g['ParameterApplyStatus']}" for g in i.get("DBParameterGroups", []))
+        print(f"  instance {iid}: exports {i.get('EnabledCloudwatchLogsExports', [])}, option group {og}, parameter group {pg}")
     for p in logs.describe_resource_policies()["resourcePolicies"]:
         stmt = json.loads(p["policyDocument"])["Statement"][0]
         print(f"  resource policy {p['policyName']}: {stmt['Principal']['Service']} may {', '.join(stmt['Action'])} on {stmt['Resource']}")
 
 
 if __name__ == "__main__":
-    {"create": create, "show": show, "reboot": reboot}[sys.argv[1]]()
+    {"create": create, "show": show, "reboot": reboot, "break-delivery": break_delivery}[sys.argv[1]]()

@@ -423,6 +423,7 @@ async fn a_deleted_delivery_role_is_rebuilt_by_the_sweep() {
     let (emulator, app) = delivering(Mode::Remediate).await;
     delete_delivery_role(&emulator).await;
     let error = delivery_error(&emulator).await.expect("CloudTrail reports the failed delivery");
+    let error = error.trim_end_matches('.');
     let report = app.sweep(&["cloudtrail-cloudwatch-logs"], 4, Some(ACCOUNT), |_| {}).await;
     let d = &report.evaluations[0].decision;
     assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");

@@ -378,7 +378,9 @@ impl Control for CloudtrailCloudwatchLogs {
                 .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
                 .map(|t| format!(" (last delivery {t})"))
                 .unwrap_or_default();
-            delivery_error = non_empty(status.latest_cloud_watch_logs_delivery_error()).map(str::to_owned);
+            // Quoted inside logmend's own sentences, so without its closing full stop.
+            delivery_error = non_empty(status.latest_cloud_watch_logs_delivery_error())
+                .map(|e| e.trim().trim_end_matches('.').to_owned());
             if delivery_error.is_none() && cause.is_none() {
                 return Ok(Checked {
                     resource: trail_arn,
