@@ -144,6 +144,50 @@ async fn faults_on_cloudtrail_cloudwatch_logs() {
     report(scenario.control, cases);
 }
 
+/// The delivery-health path: a DeleteRole event for a trail whose role logmend made is gone.
+#[tokio::test]
+async fn faults_on_cloudtrail_delivery_repair() {
+    let emulator = Emulator::start_with(EmulatorOptions::default());
+    let c = emulator.clients("us-east-1");
+    let fixer = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let scenario = Scenario {
+        control: "cloudtrail-cloudwatch-logs",
+        emulator: &emulator,
+        calls: &[
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            // GetRole's not-found is the finding itself (the role is gone), not a fault.
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "cloudtrail:UpdateTrail",
+        ],
+        healthy: &[Verdict::Fixed],
+    };
+    let cases = scenario
+        .run(async |n| {
+            let name = format!("repair-{n}");
+            let arn = create_trail(&emulator, &c, &name, false).await;
+            let mut created = sample_event("cloudtrail/create-trail.json");
+            created["detail"]["responseElements"]["trailARN"] = arn.into();
+            let fixed = fixer.handle_event(&created).await.unwrap();
+            assert_eq!(fixed[0].decision.verdict, Verdict::Fixed, "{:?}", fixed[0].decision);
+            let role = format!("LogmendTrail-us-east-1-{name}");
+            c.iam
+                .delete_role_policy()
+                .role_name(&role)
+                .policy_name("logmend-cloudtrail-delivery")
+                .send()
+                .await
+                .unwrap();
+            c.iam.delete_role().role_name(&role).send().await.unwrap();
+            let mut e = sample_event("iam/delete-role.json");
+            e["detail"]["requestParameters"]["roleName"] = role.into();
+            e
+        })
+        .await;
+    report("cloudtrail-cloudwatch-logs (delivery repair)", cases);
+}
+
 #[tokio::test]
 async fn faults_on_mq_broker_logs() {
     let emulator = Emulator::start();
