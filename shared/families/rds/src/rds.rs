@@ -24,6 +24,22 @@ pub fn exempt(cx: &Context<'_, Clients>, tags: &[aws_sdk_rds::types::Tag]) -> bo
     is_exempt(cx.config, tags.iter().filter_map(|t| Some((t.key()?, t.value()?))))
 }
 
+/// Parameters to set at once (all that logmend sets are dynamic).
+pub fn immediate_parameters<'a>(
+    parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<aws_sdk_rds::types::Parameter> {
+    parameters
+        .into_iter()
+        .map(|(name, value)| {
+            aws_sdk_rds::types::Parameter::builder()
+                .parameter_name(name)
+                .parameter_value(value)
+                .apply_method(aws_sdk_rds::types::ApplyMethod::Immediate)
+                .build()
+        })
+        .collect()
+}
+
 /// The tag logmend puts on the groups it makes.
 pub fn managed_by_tag() -> aws_sdk_rds::types::Tag {
     aws_sdk_rds::types::Tag::builder().key("managed-by").value("logmend").build()

@@ -15,8 +15,8 @@
 //! maintenance window.
 
 use crate::Clients;
-use crate::rds::{exempt, logmend_copy_name, readiness};
-use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, DbCluster, Parameter};
+use crate::rds::{exempt, immediate_parameters, logmend_copy_name, managed_by_tag, readiness};
+use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
@@ -143,15 +143,7 @@ impl AuditParameters {
 
 /// logmend's copy of a family's default group.
 pub fn logmend_group_name(family: &str) -> String {
-    // Group names: letters, digits and single hyphens, starting with a letter.
-    let mut name: String = format!("logmend-{family}-audit")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect();
-    while name.contains("--") {
-        name = name.replace("--", "-");
-    }
-    name
+    logmend_copy_name(family, "audit")
 }
 
 /// What to do about the parameter group of an aurora-mysql cluster.
@@ -553,7 +545,6 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(),
     let rds = &cx.clients.rds;
     match step {
         ClusterStep::CopyParameterGroup { source, target } => {
-            let tag = aws_sdk_rds::types::Tag::builder().key("managed-by").value("logmend").build();
             let copied = rds
                 .copy_db_cluster_parameter_group()
                 .source_db_cluster_parameter_group_identifier(source)
@@ -561,7 +552,7 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(),
                 .target_db_cluster_parameter_group_description(format!(
                     "{source} with Aurora MySQL audit logging, created by logmend"
                 ))
-                .tags(tag)
+                .tags(managed_by_tag())
                 .send()
                 .await;
             match copied {
@@ -574,16 +565,7 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(),
             }
         }
         ClusterStep::SetAuditParameters { group, parameters } => {
-            let params: Vec<Parameter> = parameters
-                .iter()
-                .map(|(name, value)| {
-                    Parameter::builder()
-                        .parameter_name(*name)
-                        .parameter_value(value)
-                        .apply_method(ApplyMethod::Immediate)
-                        .build()
-                })
-                .collect();
+            let params = immediate_parameters(parameters.iter().map(|(name, value)| (*name, value.as_str())));
             rds.modify_db_cluster_parameter_group()
                 .db_cluster_parameter_group_name(group)
                 .set_parameters(Some(params))

@@ -24,10 +24,9 @@
 //! and otherwise waits for the maintenance window (`pending`).
 
 use crate::Clients;
-use crate::rds::{exempt, logmend_copy_name, managed_by_tag, readiness};
+use crate::rds::{exempt, immediate_parameters, logmend_copy_name, managed_by_tag, readiness};
 use aws_sdk_rds::types::{
-    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, OptionConfiguration, OptionSetting, Parameter,
-    PendingModifiedValues,
+    CloudwatchLogsExportConfiguration, DbInstance, OptionConfiguration, OptionSetting, PendingModifiedValues,
 };
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
@@ -808,16 +807,7 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &InstanceStep) -> Result<()
             }
         }
         InstanceStep::SetLogParameters { group, parameters } => {
-            let params: Vec<Parameter> = parameters
-                .iter()
-                .map(|(name, value)| {
-                    Parameter::builder()
-                        .parameter_name(*name)
-                        .parameter_value(*value)
-                        .apply_method(ApplyMethod::Immediate)
-                        .build()
-                })
-                .collect();
+            let params = immediate_parameters(parameters.iter().copied());
             rds.modify_db_parameter_group()
                 .db_parameter_group_name(group)
                 .set_parameters(Some(params))
