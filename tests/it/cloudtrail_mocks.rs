@@ -166,3 +166,85 @@ async fn mocked_errors_are_matched_by_their_modelled_type() {
     assert_eq!(out[0].decision.verdict, Verdict::Failed, "{:?}", out[0].decision);
     assert_eq!(update.num_calls(), 1, "not a modelled propagation error: no propagation retry");
 }
+
+/// A trail delivering through logmend's intact role and group while GetTrailStatus still shows
+/// an error, last delivered `delivered_secs_ago` seconds ago. Every write is absent from the
+/// mocks: any write fails the test.
+fn intact_delivery_with_an_old_error(delivered_secs_ago: i64) -> AwsClients {
+    use aws_sdk_cloudtrail::operation::{get_trail::GetTrailOutput, get_trail_status::GetTrailStatusOutput};
+    const GROUP_ARN: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/org-audit:*";
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/logmend/LogmendTrail-us-east-1-org-audit";
+    let get_trail = mock!(aws_sdk_cloudtrail::Client::get_trail).then_output(|| {
+        let trail = aws_sdk_cloudtrail::types::Trail::builder()
+            .name("org-audit")
+            .trail_arn(TRAIL_ARN)
+            .home_region("us-east-1")
+            .cloud_watch_logs_log_group_arn(GROUP_ARN)
+            .cloud_watch_logs_role_arn(ROLE_ARN)
+            .build();
+        GetTrailOutput::builder().trail(trail).build()
+    });
+    let status = mock!(aws_sdk_cloudtrail::Client::get_trail_status).then_output(move || {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        GetTrailStatusOutput::builder()
+            .latest_cloud_watch_logs_delivery_error("Access denied. Verify in IAM that the role exists.")
+            .latest_cloud_watch_logs_delivery_time(aws_smithy_types::DateTime::from_secs(now - delivered_secs_ago))
+            .build()
+    });
+    let list_tags = mock!(aws_sdk_cloudtrail::Client::list_tags)
+        .then_output(|| aws_sdk_cloudtrail::operation::list_tags::ListTagsOutput::builder().build());
+    let describe_groups = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups).then_output(|| {
+        let group = aws_sdk_cloudwatchlogs::types::LogGroup::builder()
+            .log_group_name("/aws/cloudtrail/org-audit")
+            .retention_in_days(365)
+            .build();
+        aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::builder()
+            .log_groups(group)
+            .build()
+    });
+    let get_role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
+        let trust = logmend::cloudtrail::cloudtrail_cloudwatch_logs::TrailDeliveryRole::trust_policy().to_string();
+        let role = aws_sdk_iam::types::Role::builder()
+            .path("/logmend/")
+            .role_name("LogmendTrail-us-east-1-org-audit")
+            .role_id("AROAEXAMPLE")
+            .arn(ROLE_ARN)
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
+            .assume_role_policy_document(urlencoding::encode(&trust).into_owned())
+            .build()
+            .unwrap();
+        aws_sdk_iam::operation::get_role::GetRoleOutput::builder().role(role).build()
+    });
+    let get_policy = mock!(aws_sdk_iam::Client::get_role_policy).then_output(|| {
+        let policy = logmend::cloudtrail::cloudtrail_cloudwatch_logs::TrailDeliveryRole::delivery_policy(GROUP_ARN);
+        aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput::builder()
+            .role_name("LogmendTrail-us-east-1-org-audit")
+            .policy_name("logmend-cloudtrail-delivery")
+            .policy_document(urlencoding::encode(&policy.to_string()).into_owned())
+            .build()
+            .unwrap()
+    });
+    AwsClients {
+        region: "us-east-1".into(),
+        cloudtrail: mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&get_trail, &status, &list_tags]),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&describe_groups]),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get_role, &get_policy]),
+        ..offline_clients()
+    }
+}
+
+/// GetTrailStatus does not date its error: with every piece intact, a recent delivery means the
+/// error is an old one (`compliant`); without one, the error may be current (`pending`, until
+/// CloudTrail's next delivery). Neither writes (the mocks hold no write).
+#[tokio::test]
+async fn mocked_an_old_delivery_error_with_intact_pieces_is_weighed_against_the_last_delivery() {
+    let event = sample_event("cloudtrail/update-trail-with-cloudwatch.json");
+    let recent = app(intact_delivery_with_an_old_error(120), Duration::from_secs(1));
+    let d = &recent.handle_event(&event).await.unwrap()[0].decision;
+    assert_eq!(d.verdict, Verdict::Compliant, "{d:?}");
+    assert!(d.reason.contains("delivered within the last hour") && d.reason.contains("earlier error"), "{}", d.reason);
+    let stale = app(intact_delivery_with_an_old_error(7200), Duration::from_secs(1));
+    let d = &stale.handle_event(&event).await.unwrap()[0].decision;
+    assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
+    assert!(d.reason.contains("clears at its next delivery"), "{}", d.reason);
+}

@@ -291,13 +291,13 @@ pub async fn evaluate<C: Control>(
     target: &C::Target,
     origin: &Origin,
 ) -> Evaluation {
-    let mut evaluation = decide(control, cx, target, origin).await;
+    let mut evaluation = check_plan_apply(control, cx, target, origin).await;
     // Targets are the controls' own serialisable types; `None` only if one's `Serialize` fails.
     evaluation.target = serde_json::to_value(target).ok();
     evaluation
 }
 
-async fn decide<C: Control>(
+async fn check_plan_apply<C: Control>(
     control: &C,
     cx: &Context<'_, C::Clients>,
     target: &C::Target,

@@ -4,9 +4,9 @@
 //! Deferred resources are not dropped: the function puts the control and the target (never
 //! the event) on its own SQS delay queue and consumes that queue, so the resource is checked
 //! again once it has had time to become ready (a broker still being created, a cluster
-//! `modifying`). Each message carries the
-//! number of the check it asks for; the last allowed check that still finds the resource not
-//! ready ends in a `failed` decision that says so, for a person to look at.
+//! `modifying`). Each message carries the number of the check it asks for; the last allowed
+//! check that still finds the resource not ready ends in a `failed` decision that says so,
+//! for a person to look at.
 
 use crate::aws::AwsError;
 use crate::control::{Evaluation, Origin};

@@ -34,6 +34,9 @@ use std::time::{Duration, Instant};
 pub const ROLE_PATH: &str = "/logmend/";
 pub const ROLE_POLICY_NAME: &str = "logmend-cloudtrail-delivery";
 pub const LOG_GROUP_PREFIX: &str = "/aws/cloudtrail/";
+/// A delivery this recent, through pieces that are all intact, outweighs an error CloudTrail
+/// still shows: GetTrailStatus does not say when the error happened.
+const RECENT_DELIVERY: Duration = Duration::from_secs(3600);
 const ROLE_PREFIX: &str = "LogmendTrail-";
 const MANAGED_BY: (&str, &str) = ("managed-by", "logmend");
 
@@ -365,6 +368,7 @@ impl Control for CloudtrailCloudwatchLogs {
         };
         let expected_role = TrailDeliveryRole::for_trail(partition, account, home, &trail_name);
         let mut delivery_error = None;
+        let mut delivered_lately = false;
         if let (Some(group), Some(role)) = (group_arn, role_arn) {
             let status = match c.cloudtrail.get_trail_status().name(&trail_arn).send().await {
                 Ok(out) => out,
@@ -373,6 +377,10 @@ impl Control for CloudtrailCloudwatchLogs {
                 }
                 Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrailStatus", &trail_arn, e).into()),
             };
+            delivered_lately = status.latest_cloud_watch_logs_delivery_time().is_some_and(|t| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                now.as_secs().saturating_sub(t.secs().max(0) as u64) < RECENT_DELIVERY.as_secs()
+            });
             let last = status
                 .latest_cloud_watch_logs_delivery_time()
                 .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
@@ -449,6 +457,10 @@ impl Control for CloudtrailCloudwatchLogs {
                 return Ok(Checked {
                     resource: trail_arn,
                     state: match delivery_error {
+                        // The error may predate the last delivery: the API does not date it.
+                        Some(e) if delivered_lately => State::Compliant(format!(
+                            "delivers to {group}: delivered within the last hour through logmend's intact role, policy and group (CloudTrail still shows an earlier error: {e})"
+                        )),
                         Some(e) => State::Pending(format!(
                             "delivers to {group} through logmend's role, its policy and the group all intact; CloudTrail's last error ({e}) clears at its next delivery"
                         )),

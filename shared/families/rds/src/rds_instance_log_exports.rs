@@ -136,9 +136,10 @@ pub fn needs_mysql_logging(engine: &str) -> bool {
 }
 
 /// How one group (option or parameter) of an instance is made right.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum GroupFix {
     /// Right already, or not a group this engine needs.
+    #[default]
     None,
     /// The account's own group, used by no exempt instance: change it.
     InPlace { group: String },
@@ -319,6 +320,121 @@ fn is_default_option_group(name: &str) -> bool {
     name.starts_with("default:")
 }
 
+/// One side of a MySQL or MariaDB instance's logs: its option group (the audit plugin) or its
+/// DB parameter group (the log parameters).
+#[derive(Debug, Default)]
+struct Side {
+    /// What is wrong, for the decision's reason.
+    problems: Vec<String>,
+    /// What is right but waits to apply (`pending`).
+    waiting: Option<String>,
+    fix: GroupFix,
+    /// The option group's engine and major version (for a new one).
+    engine: String,
+    major_version: String,
+    /// The log parameters the attached group will need.
+    parameters: Vec<(&'static str, &'static str)>,
+}
+
+/// The audit plugin in the option group in effect (or the one waiting to apply).
+async fn audit_plugin_side(
+    cx: &Context<'_, Clients>,
+    db: &DbInstance,
+    id: &str,
+    engine: &str,
+) -> Result<Side, ControlError> {
+    let (og, og_pending) = option_group_of(db);
+    let og = og.unwrap_or_default().to_owned();
+    let (has_plugin, og_engine, og_major) = match og.as_str() {
+        "" => Default::default(),
+        name => read_option_group(cx, name).await?.unwrap_or_default(),
+    };
+    // A group RDS does not describe still has the instance's engine and major version.
+    let major = db.engine_version().unwrap_or_default().splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    let mut side = Side {
+        engine: if og_engine.is_empty() { engine.to_owned() } else { og_engine },
+        major_version: if og_major.is_empty() { major } else { og_major },
+        ..Side::default()
+    };
+    if has_plugin {
+        side.waiting = og_pending
+            .then(|| format!("option group {og} (with {AUDIT_PLUGIN}) applies at the next maintenance window"));
+        return Ok(side);
+    }
+    side.problems.push(format!("option group {og} lacks {AUDIT_PLUGIN}, so the `audit` log stays empty"));
+    let (copy_base, sharer) = if og.is_empty() || is_default_option_group(&og) {
+        (Some(format!("{}-{}", side.engine, side.major_version.replace('.', "-"))), None)
+    } else {
+        let uses = |i: &DbInstance| {
+            i.option_group_memberships()
+                .iter()
+                .any(|mb| mb.option_group_name().is_some_and(|n| n.eq_ignore_ascii_case(&og)))
+        };
+        let sharer = exempt_sharer(cx, id, uses).await?;
+        (sharer.as_ref().map(|_| og.clone()), sharer)
+    };
+    if let Some(other) = &sharer {
+        side.problems.push(format!("{og} is shared with exempt instance {other}, so logmend uses its own copy"));
+    }
+    side.fix = match copy_base {
+        None => GroupFix::InPlace { group: og },
+        Some(base) => {
+            let target = logmend_copy_name(&base, "audit");
+            let existing = read_option_group(cx, &target).await?;
+            GroupFix::Copy {
+                exempt_sharer: sharer,
+                source: og,
+                target_right: existing.as_ref().is_some_and(|(p, ..)| *p),
+                target_exists: existing.is_some(),
+                target,
+            }
+        }
+    };
+    Ok(side)
+}
+
+/// The log parameters in the DB parameter group in effect.
+async fn log_parameter_side(cx: &Context<'_, Clients>, db: &DbInstance, id: &str) -> Result<Side, ControlError> {
+    let (pg, pg_pending) = parameter_group_of(db);
+    let pg = pg.unwrap_or_default().to_owned();
+    let lacking = missing_log_parameters(cx, &pg).await?.unwrap_or_else(|| LOG_PARAMETERS.to_vec());
+    let mut side = Side::default();
+    if lacking.is_empty() {
+        side.waiting = pg_pending
+            .then(|| format!("parameter group {pg} applies when {id} reboots (logmend does not reboot databases)"));
+        return Ok(side);
+    }
+    let shown: Vec<String> = lacking.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    side.problems
+        .push(format!("parameter group {pg} lacks {}, so `general` and `slowquery` stay empty", shown.join(", ")));
+    let (copy_base, sharer) = if is_default_parameter_group(&pg) {
+        (Some(pg.trim_start_matches("default.").to_owned()), None)
+    } else {
+        let uses = |i: &DbInstance| parameter_group_of(i).0.is_some_and(|n| n.eq_ignore_ascii_case(&pg));
+        let sharer = exempt_sharer(cx, id, uses).await?;
+        (sharer.as_ref().map(|_| pg.clone()), sharer)
+    };
+    if let Some(other) = &sharer {
+        side.problems.push(format!("{pg} is shared with exempt instance {other}, so logmend uses its own copy"));
+    }
+    (side.fix, side.parameters) = match copy_base {
+        None => (GroupFix::InPlace { group: pg }, lacking),
+        Some(base) => {
+            let target = logmend_copy_name(&base, "logs");
+            let in_copy = missing_log_parameters(cx, &target).await?;
+            let fix = GroupFix::Copy {
+                exempt_sharer: sharer,
+                source: pg,
+                target_right: in_copy.as_ref().is_some_and(Vec::is_empty),
+                target_exists: in_copy.is_some(),
+                target,
+            };
+            (fix, in_copy.unwrap_or_else(|| LOG_PARAMETERS.to_vec()))
+        }
+    };
+    Ok(side)
+}
+
 impl Control for RdsInstanceLogExports {
     type Clients = Clients;
     type Target = InstanceRef;
@@ -440,94 +556,14 @@ impl Control for RdsInstanceLogExports {
             }
         }
 
-        let mut option_fix = GroupFix::None;
-        let mut parameter_fix = GroupFix::None;
-        let mut parameters = Vec::new();
-        let (mut og_engine, mut og_major) = (String::new(), String::new());
+        let mut plugin = Side::default();
+        let mut log_parameters = Side::default();
         if needs_mysql_logging(engine) {
-            // The audit plugin, in the option group.
-            let (og, og_pending) = option_group_of(&db);
-            let og = og.unwrap_or_default().to_owned();
-            let (has_plugin, e, m) = read_option_group(cx, &og).await?.unwrap_or_default();
-            (og_engine, og_major) = (e, m);
-            if has_plugin {
-                if og_pending {
-                    waiting.push(format!(
-                        "option group {og} (with {AUDIT_PLUGIN}) applies at the next maintenance window"
-                    ));
-                }
-            } else {
-                problems.push(format!("option group {og} lacks {AUDIT_PLUGIN}, so the `audit` log stays empty"));
-                let (copy_base, sharer) = if is_default_option_group(&og) {
-                    (Some(og.trim_start_matches("default:").to_owned()), None)
-                } else {
-                    let uses = |i: &DbInstance| {
-                        i.option_group_memberships()
-                            .iter()
-                            .any(|mb| mb.option_group_name().is_some_and(|n| n.eq_ignore_ascii_case(&og)))
-                    };
-                    let sharer = exempt_sharer(cx, id, uses).await?;
-                    (sharer.as_ref().map(|_| og.clone()), sharer)
-                };
-                if let Some(other) = &sharer {
-                    problems.push(format!("{og} is shared with exempt instance {other}, so logmend uses its own copy"));
-                }
-                option_fix = match copy_base {
-                    None => GroupFix::InPlace { group: og.clone() },
-                    Some(base) => {
-                        let target = logmend_copy_name(&base, "audit");
-                        let existing = read_option_group(cx, &target).await?;
-                        GroupFix::Copy {
-                            exempt_sharer: sharer,
-                            source: og.clone(),
-                            target_right: existing.as_ref().is_some_and(|(p, ..)| *p),
-                            target_exists: existing.is_some(),
-                            target,
-                        }
-                    }
-                };
-            }
-            // The log parameters, in the DB parameter group.
-            let (pg, pg_pending) = parameter_group_of(&db);
-            let pg = pg.unwrap_or_default().to_owned();
-            let lacking = missing_log_parameters(cx, &pg).await?.unwrap_or_else(|| LOG_PARAMETERS.to_vec());
-            if lacking.is_empty() {
-                if pg_pending {
-                    waiting.push(format!(
-                        "parameter group {pg} applies when {id} reboots (logmend does not reboot databases)"
-                    ));
-                }
-            } else {
-                let shown: Vec<String> = lacking.iter().map(|(n, v)| format!("{n}={v}")).collect();
-                problems.push(format!(
-                    "parameter group {pg} lacks {}, so `general` and `slowquery` stay empty",
-                    shown.join(", ")
-                ));
-                let (copy_base, sharer) = if is_default_parameter_group(&pg) {
-                    (Some(pg.trim_start_matches("default.").to_owned()), None)
-                } else {
-                    let uses = |i: &DbInstance| parameter_group_of(i).0.is_some_and(|n| n.eq_ignore_ascii_case(&pg));
-                    let sharer = exempt_sharer(cx, id, uses).await?;
-                    (sharer.as_ref().map(|_| pg.clone()), sharer)
-                };
-                if let Some(other) = &sharer {
-                    problems.push(format!("{pg} is shared with exempt instance {other}, so logmend uses its own copy"));
-                }
-                (parameter_fix, parameters) = match copy_base {
-                    None => (GroupFix::InPlace { group: pg.clone() }, lacking),
-                    Some(base) => {
-                        let target = logmend_copy_name(&base, "logs");
-                        let in_copy = missing_log_parameters(cx, &target).await?;
-                        let fix = GroupFix::Copy {
-                            exempt_sharer: sharer,
-                            source: pg.clone(),
-                            target_right: in_copy.as_ref().is_some_and(Vec::is_empty),
-                            target_exists: in_copy.is_some(),
-                            target,
-                        };
-                        (fix, in_copy.unwrap_or_else(|| LOG_PARAMETERS.to_vec()))
-                    }
-                };
+            plugin = audit_plugin_side(cx, &db, id, engine).await?;
+            log_parameters = log_parameter_side(cx, &db, id).await?;
+            for side in [&plugin, &log_parameters] {
+                problems.extend(side.problems.iter().cloned());
+                waiting.extend(side.waiting.iter().cloned());
             }
         }
 
@@ -550,11 +586,11 @@ impl Control for RdsInstanceLogExports {
                 finding: InstanceFinding {
                     instance_id: id.clone(),
                     enable: enable.into_iter().map(str::to_owned).collect(),
-                    option_group: option_fix,
-                    engine: og_engine,
-                    major_version: og_major,
-                    parameter_group: parameter_fix,
-                    parameters,
+                    option_group: plugin.fix,
+                    engine: plugin.engine,
+                    major_version: plugin.major_version,
+                    parameter_group: log_parameters.fix,
+                    parameters: log_parameters.parameters,
                     nothing_pending,
                 },
             },
@@ -572,7 +608,7 @@ impl Control for RdsInstanceLogExports {
             }),
             GroupFix::Copy { source, target, target_exists, target_right, .. } => {
                 if !target_exists {
-                    steps.push(if is_default_option_group(source) {
+                    steps.push(if source.is_empty() || is_default_option_group(source) {
                         // A default option group has no options: a new one is its copy.
                         InstanceStep::CreateOptionGroup {
                             name: target.clone(),
