@@ -337,6 +337,14 @@ pub fn config(mode: logmend::Mode) -> logmend::Config {
     c
 }
 
+/// [`config`] with only these controls enabled (`LOGMEND_CONTROLS`): a test of one control
+/// is not also a test of every other control the same event triggers.
+pub fn config_for(mode: logmend::Mode, controls: &[&str]) -> logmend::Config {
+    let mut c = config(mode);
+    c.controls = Some(controls.iter().map(|s| s.to_string()).collect());
+    c
+}
+
 /// The AWS error code of an SDK call, or `<succeeded>`.
 pub fn code<T, E>(
     r: Result<T, aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>,

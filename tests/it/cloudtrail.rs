@@ -2,7 +2,7 @@
 
 use logmend::decision::{Mode, Verdict};
 use logmend::{HandlerError, Logmend};
-use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config, create_trail, sample_event};
+use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config_for, create_trail, sample_event};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -14,8 +14,10 @@ const GROUP_ARN: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/clou
 const ROLE: &str = "LogmendTrail-us-east-1-org-audit";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/logmend/LogmendTrail-us-east-1-org-audit";
 
+const CONTROL: &str = "cloudtrail-cloudwatch-logs";
+
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
-    logmend::app(config(mode), emulator.clients("us-east-1"))
+    logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
 }
 
 async fn setup(mode: Mode) -> (Emulator, Logmend) {
@@ -200,7 +202,7 @@ async fn failed_call_events_are_skipped_without_any_call() {
 #[tokio::test]
 async fn shadow_trail_events_are_skipped_in_the_other_region() {
     let (emulator, _) = setup(Mode::Remediate).await;
-    let away = logmend::app(config(Mode::Remediate), emulator.clients("eu-west-1"));
+    let away = logmend::app(config_for(Mode::Remediate, &[CONTROL]), emulator.clients("eu-west-1"));
     let out = away.handle_event(&sample_event("cloudtrail/update-trail-shadow-region.json")).await.unwrap();
     let d = &out[0].decision;
     assert_eq!(d.verdict, Verdict::Skipped, "{d:?}");
@@ -270,7 +272,7 @@ async fn iam_propagation_delay_is_waited_out_end_to_end() {
 async fn iam_propagation_that_outlasts_the_timeout_fails_for_a_retry() {
     let emulator = Emulator::start_with(EmulatorOptions { iam_propagation_seconds: 60.0, ..Default::default() });
     create_trail(&emulator, &emulator.clients("us-east-1"), TRAIL, true).await;
-    let mut cfg = config(Mode::Remediate);
+    let mut cfg = config_for(Mode::Remediate, &[CONTROL]);
     cfg.iam_propagation_timeout = Duration::from_secs(1);
     let app = logmend::app(cfg, emulator.clients("us-east-1"));
     let out = app.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
@@ -326,7 +328,7 @@ async fn sweep_fixes_home_trails_and_skips_shadows() {
     assert_eq!(report.summary.count(Verdict::Fixed), 2, "{:?}", report.summary);
 
     // From eu-west-1 the multi-region trail is a shadow: skipped, never changed twice.
-    let west_app = logmend::app(config(Mode::Remediate), west);
+    let west_app = logmend::app(config_for(Mode::Remediate, &[CONTROL]), west);
     emulator.recorder_reset();
     let report = west_app.sweep(&[], 4, None, |_| {}).await;
     let by_resource: Vec<(String, Verdict)> =

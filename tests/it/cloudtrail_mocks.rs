@@ -13,7 +13,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
 use logmend_integration::AwsClients;
-use logmend_integration::{config, offline_clients, sample_event};
+use logmend_integration::{config_for, offline_clients, sample_event};
 use std::time::Duration;
 
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit";
@@ -82,7 +82,7 @@ fn clients(update_trail: &Rule) -> AwsClients {
 }
 
 fn app(clients: AwsClients, timeout: Duration) -> Logmend {
-    let mut cfg = config(Mode::Remediate);
+    let mut cfg = config_for(Mode::Remediate, &["cloudtrail-cloudwatch-logs"]);
     cfg.iam_propagation_timeout = timeout;
     cfg.iam_propagation_first_backoff = Duration::from_millis(5);
     logmend::app(cfg, clients)

@@ -7,7 +7,7 @@
 use logmend::decision::{Mode, Verdict};
 use logmend::sweep::{SWEEP_EVENT_NAME, Summary};
 use logmend::{Config, Logmend};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, FUNCTION_ARN, config, create_trail};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, FUNCTION_ARN, config, config_for, create_trail};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -186,7 +186,8 @@ async fn a_sweep_knows_its_own_account_and_leaves_another_accounts_trail_alone()
     let c = emulator.clients("us-east-1");
     let url = queue(&c).await;
     create_trail(&emulator, &c, "org-trail", true).await;
-    let app = function(&logmend::cloudtrail::FAMILY, config(Mode::Remediate), &url, &c);
+    let app =
+        function(&logmend::cloudtrail::FAMILY, config_for(Mode::Remediate, &["cloudtrail-cloudwatch-logs"]), &url, &c);
 
     let member = "arn:aws:lambda:us-east-1:111122223333:function:logmend-TrailCloudwatchFunction";
     app.lambda_handler(schedule_event("sweep-member"), member).await.unwrap();

@@ -7,7 +7,7 @@
 use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, Logmend};
 use logmend_integration::{
-    Emulator, EmulatorOptions, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
+    Emulator, EmulatorOptions, broker_event, config_for, create_aurora_cluster, create_broker, create_db_instance,
     create_trail, delete_logmend_aurora_group, delete_logmend_instance_groups, sample_event,
 };
 use serde_json::{Value, json};
@@ -45,7 +45,7 @@ impl Scenario<'_> {
     /// Every fault, persistent then once, on every call; returns how many cases ran.
     async fn run<F: AsyncFnMut(usize) -> Value>(&self, mut setup: F) -> usize {
         let app = logmend::app(
-            config(Mode::Remediate),
+            config_for(Mode::Remediate, &[self.control]),
             self.emulator.clients_with_timeout("us-east-1", Duration::from_millis(1500)),
         );
         let mut cases = 0;
@@ -149,7 +149,8 @@ async fn faults_on_cloudtrail_cloudwatch_logs() {
 async fn faults_on_cloudtrail_delivery_repair() {
     let emulator = Emulator::start_with(EmulatorOptions::default());
     let c = emulator.clients("us-east-1");
-    let fixer = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let fixer =
+        logmend::app(config_for(Mode::Remediate, &["cloudtrail-cloudwatch-logs"]), emulator.clients("us-east-1"));
     let scenario = Scenario {
         control: "cloudtrail-cloudwatch-logs",
         emulator: &emulator,

@@ -3,6 +3,7 @@
 mod cli;
 mod cloudtrail;
 mod cloudtrail_mocks;
+mod cloudtrail_validation;
 mod dependencies;
 mod emulator_fidelity;
 mod fanout;

@@ -5,8 +5,8 @@ use futures::future::join_all;
 use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, HandlerError, Logmend};
 use logmend_integration::{
-    ACCOUNT, Emulator, FUNCTION_ARN, broker_event, config, create_aurora_cluster, create_broker, create_db_instance,
-    create_trail, delete_logmend_aurora_group, repo_root, sample_event,
+    ACCOUNT, Emulator, FUNCTION_ARN, broker_event, config, config_for, create_aurora_cluster, create_broker,
+    create_db_instance, create_trail, delete_logmend_aurora_group, repo_root, sample_event,
 };
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -24,6 +24,16 @@ fn trail_event(arn: &str) -> Value {
     e
 }
 
+/// The controls whose kill points and bursts these tests count (a trail's event triggers
+/// `cloudtrail-log-file-validation` too, which has its own tests).
+const FIRST_FIVE: &[&str] = &[
+    "cloudtrail-cloudwatch-logs",
+    "log-group-retention",
+    "mq-broker-logs",
+    "rds-cluster-audit-logs",
+    "rds-instance-log-exports",
+];
+
 /// Kill the run (every call after the k-th successful write resets its connection), then run
 /// again without faults: the second run completes, with no duplicate and no error.
 async fn cut_short_then_complete<F: AsyncFnMut(usize) -> Value>(
@@ -32,7 +42,7 @@ async fn cut_short_then_complete<F: AsyncFnMut(usize) -> Value>(
     done: &[Verdict],
     mut setup: F,
 ) -> usize {
-    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config_for(Mode::Remediate, FIRST_FIVE), emulator.clients("us-east-1"));
     for k in 1..writes_in_full_fix {
         let event = setup(k).await;
         emulator.inject(json!([{ "action": "*", "fault": "reset", "times": -1, "after_writes": k }]));
@@ -103,7 +113,7 @@ async fn a_burst_of_events_for_one_trail_ends_with_one_fix_and_no_duplicate() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
     let arn = create_trail(&emulator, &c, "burst", false).await;
-    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config_for(Mode::Remediate, FIRST_FIVE), emulator.clients("us-east-1"));
     let event = trail_event(&arn);
     let decisions: Vec<Decision> = join_all((0..8).map(|_| decide(&app, &event))).await;
     for d in &decisions {
@@ -125,7 +135,7 @@ async fn a_burst_of_events_for_one_cluster_and_one_broker_ends_with_one_group_an
     let c = emulator.clients("us-east-1");
     create_aurora_cluster(&c, "orders-aurora", "aurora-mysql", None, &[], true).await;
     let broker = create_broker(&c, "orders", "ACTIVEMQ", false, false).await;
-    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config_for(Mode::Remediate, FIRST_FIVE), emulator.clients("us-east-1"));
     let cluster_event = sample_event("rds/create-db-cluster-aurora-mysql.json");
     let broker_evt = broker_event("mq/create-broker-activemq.json", &broker);
     let mut all = join_all((0..6).map(|_| decide(&app, &cluster_event))).await;
@@ -147,7 +157,7 @@ async fn a_burst_of_events_for_one_cluster_and_one_broker_ends_with_one_group_an
 #[tokio::test]
 async fn bad_input_is_a_named_error_or_no_decision_never_a_panic() {
     let emulator = Emulator::start();
-    let app = logmend::app(config(Mode::Remediate), emulator.clients("us-east-1"));
+    let app = logmend::app(config_for(Mode::Remediate, FIRST_FIVE), emulator.clients("us-east-1"));
     let valid = sample_event("logs/create-log-group.json");
     let with = |path: &[&str], value: Value| {
         let mut e = valid.clone();
@@ -310,6 +320,7 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
     noncompliant.sort();
     let expected: Vec<(&str, String)> = vec![
         ("cloudtrail-cloudwatch-logs", "org-audit".into()),
+        ("cloudtrail-log-file-validation", "org-audit".into()),
         ("log-group-retention", "never-expires".into()),
         ("mq-broker-logs", "".into()),
         ("mq-broker-logs", "".into()),

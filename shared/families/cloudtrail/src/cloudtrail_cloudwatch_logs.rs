@@ -21,6 +21,7 @@
 //! the error only after its next delivery attempt.
 
 use crate::Clients;
+use crate::trail::{HomeTrail, list_trail_arns, non_empty, parse_trail_arn, read_home_trail, trail_exempt};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
@@ -224,27 +225,6 @@ pub enum TrailStep {
     UpdateTrail { trail_arn: String, log_group_arn: String, role_arn: String },
 }
 
-/// The parts of a CloudTrail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
-struct TrailArn<'a> {
-    partition: &'a str,
-    region: &'a str,
-    account: &'a str,
-}
-
-fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "cloudtrail", region, account, rest] if rest.starts_with("trail/") => {
-            Some(TrailArn { partition, region, account })
-        }
-        _ => None,
-    }
-}
-
-fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.filter(|s| !s.trim().is_empty())
-}
-
 impl Control for CloudtrailCloudwatchLogs {
     type Clients = Clients;
     type Target = TrailRef;
@@ -316,13 +296,7 @@ impl Control for CloudtrailCloudwatchLogs {
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<TrailRef>, ControlError> {
-        let mut pages = cx.clients.cloudtrail.list_trails().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", cx.region, e))?;
-            out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(|a| TrailRef::Trail(a.to_owned()))));
-        }
-        Ok(out)
+        Ok(list_trail_arns(cx).await?.into_iter().map(TrailRef::Trail).collect())
     }
 
     async fn check(&self, cx: &Context<'_, Clients>, target: &TrailRef) -> Result<Checked<TrailFinding>, ControlError> {
@@ -335,31 +309,13 @@ impl Control for CloudtrailCloudwatchLogs {
             // Only `expand` sees roles and groups; a listing never yields one.
             return Ok(Checked { resource: target.to_string(), state: State::Skipped("not a trail".into()) });
         };
-        let got = match c.cloudtrail.get_trail().name(name).send().await {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => return Ok(gone(name)),
-            Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrail", name, e).into()),
+        let home_trail = match read_home_trail(cx, name).await? {
+            Ok(t) => t,
+            Err(skip) => return Ok(Checked { resource: skip.resource, state: State::Skipped(skip.reason) }),
         };
-        let Some(trail) = got.trail() else {
-            return Ok(gone(name));
-        };
-        let trail_arn = trail.trail_arn().unwrap_or(name).to_owned();
-        let trail_name = trail.name().unwrap_or_default().to_owned();
-        let arn = parse_trail_arn(&trail_arn);
-        // HomeRegion is what AWS returns; the ARN's region is the same fact for any trail.
-        let home = non_empty(trail.home_region()).or(arn.as_ref().map(|a| a.region)).unwrap_or(cx.region);
-        if home != cx.region {
-            let reason = format!("shadow copy of a multi-region trail; its home region {home} evaluates it");
-            return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
-        }
-        let (partition, account) = match &arn {
-            Some(a) => (a.partition, a.account),
-            None => ("aws", cx.account.unwrap_or_default()),
-        };
-        if let Some(own) = cx.account.filter(|own| *own != account) {
-            let reason = format!("organization trail of account {account}; account {own} cannot change it");
-            return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
-        }
+        let HomeTrail { trail, arn: trail_arn, name: trail_name, partition, account, home } = &home_trail;
+        let (trail_arn, trail_name) = (trail_arn.clone(), trail_name.clone());
+        let (partition, account, home) = (partition.as_str(), account.as_str(), home.as_str());
         let group_arn = non_empty(trail.cloud_watch_logs_log_group_arn());
         let role_arn = non_empty(trail.cloud_watch_logs_role_arn());
         let cause = match target {
@@ -431,16 +387,7 @@ impl Control for CloudtrailCloudwatchLogs {
             }
         }
 
-        let tags = c
-            .cloudtrail
-            .list_tags()
-            .resource_id_list(&trail_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("cloudtrail:ListTags", &trail_arn, e))?;
-        let exempt =
-            tags.resource_tag_list().iter().flat_map(|r| r.tags_list()).filter_map(|t| Some((t.key(), t.value()?)));
-        if is_exempt(cx.config, exempt) {
+        if trail_exempt(cx, &trail_arn).await? {
             let reason = format!("tagged {}=true", cx.config.exempt_tag);
             return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
         }

@@ -1,7 +1,10 @@
-//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5). Its
-//! function is `trail-cloudwatch`; it links the CloudTrail, CloudWatch Logs and IAM clients only.
+//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5) and its
+//! log file validation (CloudTrail.4). Its function is `trail-cloudwatch`; it links the
+//! CloudTrail, CloudWatch Logs and IAM clients only.
 
 pub mod cloudtrail_cloudwatch_logs;
+pub mod cloudtrail_log_file_validation;
+pub mod trail;
 
 use logmend_core::registry::{ControlDef, Family};
 
@@ -23,7 +26,10 @@ impl logmend_core::control::FamilyClients for Clients {
     }
 }
 
-pub static CONTROLS: &[&dyn ControlDef] = &[&cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs];
+pub static CONTROLS: &[&dyn ControlDef] = &[
+    &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
+    &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
+];
 
 pub static FAMILY: Family =
     Family { name: "cloudtrail", function: "trail-cloudwatch", title: "CloudTrail delivery", controls: CONTROLS };

@@ -1,0 +1,125 @@
+//! What every CloudTrail control reads first: the trail, whether this region and account may
+//! change it (only its home region; an organization trail only from its own account), and
+//! whether it is exempt.
+
+use crate::Clients;
+use aws_sdk_cloudtrail::types::Trail;
+use logmend_core::aws::AwsError;
+use logmend_core::control::{Context, ControlError, is_exempt};
+
+/// A trail this region and account may change.
+#[derive(Debug, Clone)]
+pub struct HomeTrail {
+    pub trail: Trail,
+    pub arn: String,
+    pub name: String,
+    pub partition: String,
+    pub account: String,
+    pub home: String,
+}
+
+/// Why a trail is not this evaluation's to change: the resource to name and the reason.
+pub struct NotHere {
+    pub resource: String,
+    pub reason: String,
+}
+
+/// The parts of a CloudTrail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
+pub struct TrailArn<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+}
+
+pub fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "cloudtrail", region, account, rest] if rest.starts_with("trail/") => {
+            Some(TrailArn { partition, region, account })
+        }
+        _ => None,
+    }
+}
+
+/// moto stores an emptied ARN as `""`, which the SDK returns as `Some("")`: that is unset.
+pub fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+/// GetTrail, then the home-region and account rules. `Err(NotHere)` in `Ok` is a skip.
+pub async fn read_home_trail(
+    cx: &Context<'_, Clients>,
+    name: &str,
+) -> Result<Result<HomeTrail, NotHere>, ControlError> {
+    let gone = || NotHere { resource: name.to_owned(), reason: "the trail no longer exists".into() };
+    let got = match cx.clients.cloudtrail.get_trail().name(name).send().await {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => return Ok(Err(gone())),
+        Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrail", name, e).into()),
+    };
+    let Some(trail) = got.trail() else {
+        return Ok(Err(gone()));
+    };
+    let arn = trail.trail_arn().unwrap_or(name).to_owned();
+    let parsed = parse_trail_arn(&arn);
+    // HomeRegion is what AWS returns; the ARN's region is the same fact for any trail.
+    let home = non_empty(trail.home_region()).or(parsed.as_ref().map(|a| a.region)).unwrap_or(cx.region).to_owned();
+    if home != cx.region {
+        let reason = format!("shadow copy of a multi-region trail; its home region {home} evaluates it");
+        return Ok(Err(NotHere { resource: arn, reason }));
+    }
+    let (partition, account) = match &parsed {
+        Some(a) => (a.partition.to_owned(), a.account.to_owned()),
+        None => ("aws".to_owned(), cx.account.unwrap_or_default().to_owned()),
+    };
+    if let Some(own) = cx.account.filter(|own| *own != account) {
+        let reason = format!("organization trail of account {account}; account {own} cannot change it");
+        return Ok(Err(NotHere { resource: arn, reason }));
+    }
+    Ok(Ok(HomeTrail {
+        name: trail.name().unwrap_or_default().to_owned(),
+        trail: trail.clone(),
+        arn,
+        partition,
+        account,
+        home,
+    }))
+}
+
+/// Whether the trail carries the exemption tag (one ListTags).
+pub async fn trail_exempt(cx: &Context<'_, Clients>, arn: &str) -> Result<bool, ControlError> {
+    let tags = cx
+        .clients
+        .cloudtrail
+        .list_tags()
+        .resource_id_list(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudtrail:ListTags", arn, e))?;
+    let tags = tags.resource_tag_list().iter().flat_map(|r| r.tags_list()).filter_map(|t| Some((t.key(), t.value()?)));
+    Ok(is_exempt(cx.config, tags))
+}
+
+/// Every trail of the account that ListTrails shows from this region (home trails and shadows).
+pub async fn list_trail_arns(cx: &Context<'_, Clients>) -> Result<Vec<String>, ControlError> {
+    let mut pages = cx.clients.cloudtrail.list_trails().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("cloudtrail:ListTrails", cx.region, e))?;
+        out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(str::to_owned)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trail_arns_split_into_partition_region_and_account() {
+        let a = parse_trail_arn("arn:aws-us-gov:cloudtrail:us-gov-west-1:123456789012:trail/x").unwrap();
+        assert_eq!((a.partition, a.region, a.account), ("aws-us-gov", "us-gov-west-1", "123456789012"));
+        assert!(parse_trail_arn("arn:aws:s3:::bucket").is_none());
+        assert_eq!(non_empty(Some(" ")), None);
+    }
+}
