@@ -446,6 +446,36 @@ def get_trail_status_reports_cloudwatch_logs_delivery_errors():
     CloudTrailResponse.get_trail_status = get_trail_status
 
 
+DEFAULT_EVENT_SELECTORS = [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                            "ExcludeManagementEventSources": []}]
+
+
+@patch
+def new_trails_log_management_events_and_selector_kinds_replace_each_other():
+    """AWS: a trail created without event selectors logs all management events, read and write
+    (GetEventSelectors answers one basic selector, ReadWriteType All, IncludeManagementEvents
+    true: CloudTrail User Guide, "Logging management events"). PutEventSelectors with basic
+    selectors replaces the advanced ones and the other way round ("you can use either advanced
+    or basic event selectors, but not both": CloudTrail API Reference, PutEventSelectors). moto
+    starts trails with no selectors and keeps advanced selectors beside basic ones."""
+    from moto.cloudtrail.models import Trail
+
+    init = Trail.__init__
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.event_selectors = json.loads(json.dumps(DEFAULT_EVENT_SELECTORS))
+
+    def put_event_selectors(self, event_selectors, advanced_event_selectors):
+        if event_selectors:
+            self.event_selectors, self.advanced_event_selectors = event_selectors, []
+        elif advanced_event_selectors:
+            self.event_selectors, self.advanced_event_selectors = [], advanced_event_selectors
+
+    Trail.__init__ = __init__
+    Trail.put_event_selectors = put_event_selectors
+
+
 # --------------------------------------------------------------------------------------------
 # Amazon MQ
 # --------------------------------------------------------------------------------------------

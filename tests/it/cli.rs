@@ -48,21 +48,30 @@ async fn scan_reports_then_fixes_then_finds_nothing_with_the_documented_exit_cod
 
     let fix = run(
         Some(&emulator),
-        &["scan", "--fix", "--control", "cloudtrail-cloudwatch-logs", "--control", "cloudtrail-log-file-validation"],
+        &[
+            "scan",
+            "--fix",
+            "--control",
+            "cloudtrail-cloudwatch-logs",
+            "--control",
+            "cloudtrail-log-file-validation",
+            "--control",
+            "cloudtrail-logging",
+        ],
         &[],
     );
     assert_eq!(fix.status.code(), Some(0), "{}", String::from_utf8_lossy(&fix.stderr));
     let verdicts: Vec<String> = lines(&fix).iter().map(|d| d["verdict"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(verdicts, ["fixed", "fixed"], "delivery and validation");
+    assert_eq!(verdicts, ["fixed", "fixed", "fixed"], "delivery, validation, logging");
 
     let again = run(Some(&emulator), &["scan", "--format", "table"], &[]);
     assert_eq!(again.status.code(), Some(0));
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(text.starts_with("VERDICT") && text.contains("compliant"), "{text}");
-    // The trail (delivery, validation), and the log group logmend made for it with the
-    // configured retention.
+    // The trail (delivery, validation, logging), and the log group logmend made for it with
+    // the configured retention.
     let summary = String::from_utf8_lossy(&again.stderr);
-    assert!(summary.contains("3 evaluated: 3 compliant"), "{summary}");
+    assert!(summary.contains("4 evaluated: 4 compliant"), "{summary}");
 }
 
 #[tokio::test]

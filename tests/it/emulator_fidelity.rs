@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 18] = [
+const COVERED: [&str; 19] = [
+    "new_trails_log_management_events_and_selector_kinds_replace_each_other",
     "default_db_parameter_and_option_groups_exist_and_refuse_changes",
     "copy_option_group_copies_the_options",
     "db_instance_group_changes_wait_as_in_aws",
@@ -521,4 +522,25 @@ async fn db_instance_group_changes_wait_as_in_aws() {
     assert_eq!(state().await.2, "in-sync");
     let missing = c.rds.modify_db_instance().db_instance_identifier("waits").option_group_name("nope").send().await;
     assert_eq!(code(missing), "OptionGroupNotFoundFault");
+}
+
+#[tokio::test]
+async fn new_trails_log_management_events_and_selector_kinds_replace_each_other() {
+    use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    create_trail(&emulator, &c, "selectors", false).await;
+    let out = c.cloudtrail.get_event_selectors().trail_name("selectors").send().await.unwrap();
+    let s = out.event_selectors();
+    assert_eq!(s.len(), 1);
+    assert_eq!((s[0].read_write_type(), s[0].include_management_events()), (Some(&ReadWriteType::All), Some(true)));
+    let field = AdvancedFieldSelector::builder().field("eventCategory").equals("Management").build().unwrap();
+    let advanced = AdvancedEventSelector::builder().field_selectors(field).build().unwrap();
+    c.cloudtrail.put_event_selectors().trail_name("selectors").advanced_event_selectors(advanced).send().await.unwrap();
+    let out = c.cloudtrail.get_event_selectors().trail_name("selectors").send().await.unwrap();
+    assert!(out.event_selectors().is_empty() && out.advanced_event_selectors().len() == 1);
+    let basic = EventSelector::builder().read_write_type(ReadWriteType::WriteOnly).build();
+    c.cloudtrail.put_event_selectors().trail_name("selectors").event_selectors(basic).send().await.unwrap();
+    let out = c.cloudtrail.get_event_selectors().trail_name("selectors").send().await.unwrap();
+    assert!(out.advanced_event_selectors().is_empty() && out.event_selectors().len() == 1);
 }

@@ -198,7 +198,8 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     assert_eq!(counts["log-group-retention"]["skipped"], exempt_groups);
     assert_eq!(counts["cloudtrail-cloudwatch-logs"]["noncompliant"], 2);
     assert_eq!(counts["cloudtrail-log-file-validation"]["noncompliant"], 2);
-    assert_eq!(audit.summary.total, GROUPS + 4);
+    assert_eq!(counts["cloudtrail-logging"]["noncompliant"], 2, "created trails do not log until started");
+    assert_eq!(audit.summary.total, GROUPS + 6);
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     for e in &audit.evaluations {
         if e.decision.control == "log-group-retention" && e.decision.verdict == Verdict::Noncompliant {
@@ -211,6 +212,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     assert_eq!(counts["log-group-retention"]["fixed"], noncompliant_groups, "{counts:?}");
     assert_eq!(counts["cloudtrail-cloudwatch-logs"]["fixed"], 2);
     assert_eq!(counts["cloudtrail-log-file-validation"]["fixed"], 2);
+    assert_eq!(counts["cloudtrail-logging"]["fixed"], 2);
     assert_eq!(fix.summary.count(Verdict::Failed), 0);
 
     // The trails' new log groups started as never-expire: logmend gave them 365 days itself,
@@ -222,6 +224,7 @@ async fn sweep_over_thousands_of_log_groups_and_trails() {
     assert_eq!(counts["log-group-retention"]["skipped"], exempt_groups);
     assert_eq!(counts["cloudtrail-cloudwatch-logs"]["compliant"], 2);
     assert_eq!(counts["cloudtrail-log-file-validation"]["compliant"], 2);
+    assert_eq!(counts["cloudtrail-logging"]["compliant"], 2);
     assert!(!counts["log-group-retention"].contains_key("noncompliant"));
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     // Listing is paginated (50 per page) and each compliant group is decided from it.

@@ -321,6 +321,7 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
     let expected: Vec<(&str, String)> = vec![
         ("cloudtrail-cloudwatch-logs", "org-audit".into()),
         ("cloudtrail-log-file-validation", "org-audit".into()),
+        ("cloudtrail-logging", "org-audit".into()),
         ("log-group-retention", "never-expires".into()),
         ("mq-broker-logs", "".into()),
         ("mq-broker-logs", "".into()),

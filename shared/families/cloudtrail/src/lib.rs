@@ -1,9 +1,10 @@
-//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5) and its
-//! log file validation (CloudTrail.4). Its function is `trail-cloudwatch`; it links the
+//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5), its
+//! log file validation (CloudTrail.4) and its logging of management events (CloudTrail.1/.3). Its function is `trail-cloudwatch`; it links the
 //! CloudTrail, CloudWatch Logs and IAM clients only.
 
 pub mod cloudtrail_cloudwatch_logs;
 pub mod cloudtrail_log_file_validation;
+pub mod cloudtrail_logging;
 pub mod trail;
 
 use logmend_core::registry::{ControlDef, Family};
@@ -29,6 +30,7 @@ impl logmend_core::control::FamilyClients for Clients {
 pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
+    &cloudtrail_logging::CloudtrailLogging,
 ];
 
 pub static FAMILY: Family =
