@@ -21,7 +21,9 @@
 //! the error only after its next delivery attempt.
 
 use crate::Clients;
-use crate::trail::{HomeTrail, list_trail_arns, non_empty, parse_trail_arn, read_home_trail, trail_exempt};
+use crate::trail::{
+    HomeTrail, list_trail_arns, non_empty, parse_trail_arn, read_home_trail, trail_exempt, trail_named_in,
+};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
@@ -246,14 +248,7 @@ impl Control for CloudtrailCloudwatchLogs {
             "logs.amazonaws.com" => Ok(vec![TrailRef::LogGroup {
                 log_group: required("detail.requestParameters.logGroupName", "logGroupName")?,
             }]),
-            _ => {
-                // The ARN in the response is exact; the request's `name` may be a name or an ARN.
-                let target = event
-                    .response_str("trailARN")
-                    .or_else(|| event.request_parameters.str("name"))
-                    .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
-                Ok(vec![TrailRef::Trail(target.to_owned())])
-            }
+            _ => Ok(vec![TrailRef::Trail(trail_named_in(event)?)]),
         }
     }
 

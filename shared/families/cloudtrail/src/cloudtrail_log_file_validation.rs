@@ -5,7 +5,7 @@
 //! nothing else of the trail.
 
 use crate::Clients;
-use crate::trail::{list_trail_arns, read_home_trail, trail_exempt};
+use crate::trail::{list_trail_arns, read_home_trail, trail_exempt, trail_named_in};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
@@ -58,12 +58,7 @@ impl Control for CloudtrailLogFileValidation {
     }
 
     fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<TrailName>, EventError> {
-        // The ARN in the response is exact; the request's `name` may be a name or an ARN.
-        let target = event
-            .response_str("trailARN")
-            .or_else(|| event.request_parameters.str("name"))
-            .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
-        Ok(vec![TrailName(target.to_owned())])
+        Ok(vec![TrailName(trail_named_in(event)?)])
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<TrailName>, ControlError> {

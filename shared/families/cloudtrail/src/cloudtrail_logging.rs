@@ -12,7 +12,7 @@
 //! the others are kept.
 
 use crate::Clients;
-use crate::trail::{list_trail_arns, read_home_trail, trail_exempt};
+use crate::trail::{list_trail_arns, read_home_trail, trail_exempt, trail_named_in};
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType};
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
@@ -182,13 +182,7 @@ impl Control for CloudtrailLogging {
     }
 
     fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<LoggingTrail>, EventError> {
-        // StopLogging answers null; PutEventSelectors names the trail `trailName`.
-        let target = event
-            .response_str("trailARN")
-            .or_else(|| event.request_parameters.str("name"))
-            .or_else(|| event.request_parameters.str("trailName"))
-            .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })?;
-        Ok(vec![LoggingTrail(target.to_owned())])
+        Ok(vec![LoggingTrail(trail_named_in(event)?)])
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<LoggingTrail>, ControlError> {

@@ -6,6 +6,7 @@ use crate::Clients;
 use aws_sdk_cloudtrail::types::Trail;
 use logmend_core::aws::AwsError;
 use logmend_core::control::{Context, ControlError, is_exempt};
+use logmend_core::event::{ApiCallEvent, EventError};
 
 /// A trail this region and account may change.
 #[derive(Debug, Clone)]
@@ -44,6 +45,18 @@ pub fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
 /// moto stores an emptied ARN as `""`, which the SDK returns as `Some("")`: that is unset.
 pub fn non_empty(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.trim().is_empty())
+}
+
+/// The trail a CloudTrail event names: the response's exact ARN, else the request's `name`
+/// (a name or an ARN), else PutEventSelectors' `trailName`. StopLogging and DeleteTrail answer
+/// `null`, so their trail is the request's.
+pub fn trail_named_in(event: &ApiCallEvent) -> Result<String, EventError> {
+    event
+        .response_str("trailARN")
+        .or_else(|| event.request_parameters.str("name"))
+        .or_else(|| event.request_parameters.str("trailName"))
+        .map(str::to_owned)
+        .ok_or(EventError::MissingField { field: "detail.requestParameters.name" })
 }
 
 /// GetTrail, then the home-region and account rules. `Err(NotHere)` in `Ok` is a skip.
