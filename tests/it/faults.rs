@@ -133,15 +133,16 @@ async fn faults_on_cloudtrail_cloudwatch_logs() {
         ],
         healthy: &[Verdict::Fixed],
     };
-    let cases = scenario
-        .run(async |n| {
-            let arn = create_trail(&emulator, &c, &format!("faults-{n}"), false).await;
-            let mut e = sample_event("cloudtrail/create-trail.json");
-            e["detail"]["responseElements"]["trailARN"] = arn.into();
-            e
-        })
-        .await;
+    let cases = scenario.run(async |n| new_trail_event(&emulator, &c, &format!("faults-{n}")).await).await;
     report(scenario.control, cases);
+}
+
+/// A new single-region trail without delivery, and the CreateTrail event that names it.
+async fn new_trail_event(emulator: &Emulator, c: &logmend_integration::AwsClients, name: &str) -> Value {
+    let arn = create_trail(emulator, c, name, false).await;
+    let mut e = sample_event("cloudtrail/create-trail.json");
+    e["detail"]["responseElements"]["trailARN"] = arn.into();
+    e
 }
 
 /// The delivery-health path: a DeleteRole event for a trail whose role logmend made is gone.
@@ -167,9 +168,7 @@ async fn faults_on_cloudtrail_delivery_repair() {
     let cases = scenario
         .run(async |n| {
             let name = format!("repair-{n}");
-            let arn = create_trail(&emulator, &c, &name, false).await;
-            let mut created = sample_event("cloudtrail/create-trail.json");
-            created["detail"]["responseElements"]["trailARN"] = arn.into();
+            let created = new_trail_event(&emulator, &c, &name).await;
             let fixed = fixer.handle_event(&created).await.unwrap();
             assert_eq!(fixed[0].decision.verdict, Verdict::Fixed, "{:?}", fixed[0].decision);
             let role = format!("LogmendTrail-us-east-1-{name}");

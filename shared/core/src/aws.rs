@@ -139,10 +139,6 @@ impl AwsError {
         }
     }
 
-    pub fn code_is(&self, code: &str) -> bool {
-        self.code.as_deref() == Some(code)
-    }
-
     /// The code for a decision: the AWS error code, or what kind of failure it was.
     pub fn code_or_kind(&self) -> String {
         match (&self.code, self.kind) {
@@ -165,6 +161,25 @@ impl AwsError {
                     || self.code.as_deref().is_some_and(|c| is_throttling_code(c) || is_busy_code(c))
             }
         }
+    }
+}
+
+/// A create whose modelled "already exists" error (`already`) means another evaluation made
+/// the same thing a moment ago, or a run cut short made it: that is success, so every create
+/// step can be repeated.
+pub fn created_or_existing<T, E>(
+    sent: Result<T, SdkError<E, HttpResponse>>,
+    already: impl FnOnce(&E) -> bool,
+    action: &'static str,
+    resource: &str,
+) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(already) => Ok(()),
+        Err(e) => Err(AwsError::from_sdk(action, resource, e)),
     }
 }
 

@@ -234,8 +234,8 @@ impl Origin {
 pub struct Evaluation {
     pub decision: Decision,
     pub retry: bool,
-    /// The control's target, as the JSON a queue message carries: what a re-check of a
-    /// `deferred` decision needs, so the queue never holds the event (or its parameters).
+    /// On a `deferred` decision, the control's target as the JSON a queue message carries: what
+    /// its re-check needs, so the queue never holds the event (or its parameters).
     pub target: Option<serde_json::Value>,
 }
 
@@ -292,8 +292,11 @@ pub async fn evaluate<C: Control>(
     origin: &Origin,
 ) -> Evaluation {
     let mut evaluation = check_plan_apply(control, cx, target, origin).await;
-    // Targets are the controls' own serialisable types; `None` only if one's `Serialize` fails.
-    evaluation.target = serde_json::to_value(target).ok();
+    // Only a deferred resource is queued again, so only it needs its target as JSON (not every
+    // resource of a sweep). The targets are the controls' own serialisable types.
+    if evaluation.decision.verdict == Verdict::Deferred {
+        evaluation.target = serde_json::to_value(target).ok();
+    }
     evaluation
 }
 

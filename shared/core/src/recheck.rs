@@ -123,7 +123,7 @@ impl Logmend {
         }
         let delay = self.config.recheck_delay_seconds;
         for e in deferred {
-            let Some(target) = e.target.clone() else {
+            let Some(target) = e.target.take() else {
                 // Only `evaluate` defers, and it always records the target.
                 tracing::error!(control = e.decision.control, resource = %e.decision.resource, "deferred without a target; cannot queue its re-check");
                 continue;

@@ -24,7 +24,7 @@ use crate::Clients;
 use crate::trail::{
     HomeTrail, list_trail_arns, non_empty, parse_trail_arn, read_home_trail, trail_exempt, trail_named_in,
 };
-use logmend_core::aws::AwsError;
+use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
@@ -629,11 +629,8 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), C
     let c = &cx.clients;
     match step {
         TrailStep::CreateLogGroup { name } => {
-            match c.logs.create_log_group().log_group_name(name).tags(MANAGED_BY.0, MANAGED_BY.1).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
-                Err(e) => Err(AwsError::from_sdk("logs:CreateLogGroup", name, e).into()),
-            }
+            let created = c.logs.create_log_group().log_group_name(name).tags(MANAGED_BY.0, MANAGED_BY.1).send().await;
+            Ok(created_or_existing(created, |e| e.is_resource_already_exists_exception(), "logs:CreateLogGroup", name)?)
         }
         TrailStep::PutRetentionPolicy { name, days } => c
             .logs
@@ -660,12 +657,7 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), C
                 .tags(tag)
                 .send()
                 .await;
-            match created {
-                Ok(_) => Ok(()),
-                // Another evaluation created it a moment ago: the same role.
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => Ok(()),
-                Err(e) => Err(AwsError::from_sdk("iam:CreateRole", &role.arn, e).into()),
-            }
+            Ok(created_or_existing(created, |e| e.is_entity_already_exists_exception(), "iam:CreateRole", &role.arn)?)
         }
         TrailStep::UpdateAssumeRolePolicy { role } => c
             .iam

@@ -17,7 +17,7 @@
 use crate::Clients;
 use crate::rds::{exempt, immediate_parameters, logmend_copy_name, managed_by_tag, readiness};
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbCluster};
-use logmend_core::aws::AwsError;
+use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
@@ -555,14 +555,12 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &ClusterStep) -> Result<(),
                 .tags(managed_by_tag())
                 .send()
                 .await;
-            match copied {
-                Ok(_) => Ok(()),
-                // Another evaluation made it a moment ago: the same copy.
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_already_exists_fault()) => {
-                    Ok(())
-                }
-                Err(e) => Err(AwsError::from_sdk("rds:CopyDBClusterParameterGroup", target, e).into()),
-            }
+            Ok(created_or_existing(
+                copied,
+                |e| e.is_db_parameter_group_already_exists_fault(),
+                "rds:CopyDBClusterParameterGroup",
+                target,
+            )?)
         }
         ClusterStep::SetAuditParameters { group, parameters } => {
             let params = immediate_parameters(parameters.iter().map(|(name, value)| (*name, value.as_str())));

@@ -28,7 +28,7 @@ use crate::rds::{exempt, immediate_parameters, logmend_copy_name, managed_by_tag
 use aws_sdk_rds::types::{
     CloudwatchLogsExportConfiguration, DbInstance, OptionConfiguration, OptionSetting, PendingModifiedValues,
 };
-use logmend_core::aws::AwsError;
+use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, Readiness, State, Trigger,
@@ -288,14 +288,34 @@ async fn instances_where(
     Ok(out)
 }
 
-/// Another instance, exempt, that shares the group: then the group is not logmend's to change.
-async fn exempt_sharer(
-    cx: &Context<'_, Clients>,
-    me: &str,
-    uses: impl Fn(&DbInstance) -> bool + Send + Sync,
-) -> Result<Option<String>, ControlError> {
-    let sharing = instances_where(cx, |i| i.db_instance_identifier() != Some(me) && uses(i)).await?;
-    Ok(sharing.iter().find(|i| exempt(cx, i.tag_list())).and_then(|i| i.db_instance_identifier()).map(str::to_owned))
+/// The region's exempt instances other than the one being checked: a group one of them shares
+/// is not logmend's to change. Listed at most once per check (both sides of an instance may
+/// ask), and only when a custom group is about to be changed in place.
+struct ExemptOthers<'a> {
+    me: &'a str,
+    listed: Option<Vec<DbInstance>>,
+}
+
+impl<'a> ExemptOthers<'a> {
+    fn new(me: &'a str) -> Self {
+        Self { me, listed: None }
+    }
+
+    /// The first exempt instance that `uses` the group.
+    async fn sharing(
+        &mut self,
+        cx: &Context<'_, Clients>,
+        uses: impl Fn(&DbInstance) -> bool,
+    ) -> Result<Option<String>, ControlError> {
+        if self.listed.is_none() {
+            let me = self.me;
+            let exempt_others =
+                instances_where(cx, |i| i.db_instance_identifier() != Some(me) && exempt(cx, i.tag_list()));
+            self.listed = Some(exempt_others.await?);
+        }
+        let found = self.listed.iter().flatten().find(|i| uses(i));
+        Ok(found.and_then(|i| i.db_instance_identifier()).map(str::to_owned))
+    }
 }
 
 fn option_group_of(db: &DbInstance) -> (Option<&str>, bool) {
@@ -340,8 +360,8 @@ struct Side {
 async fn audit_plugin_side(
     cx: &Context<'_, Clients>,
     db: &DbInstance,
-    id: &str,
     engine: &str,
+    exempt_others: &mut ExemptOthers<'_>,
 ) -> Result<Side, ControlError> {
     let (og, og_pending) = option_group_of(db);
     let og = og.unwrap_or_default().to_owned();
@@ -370,7 +390,7 @@ async fn audit_plugin_side(
                 .iter()
                 .any(|mb| mb.option_group_name().is_some_and(|n| n.eq_ignore_ascii_case(&og)))
         };
-        let sharer = exempt_sharer(cx, id, uses).await?;
+        let sharer = exempt_others.sharing(cx, uses).await?;
         (sharer.as_ref().map(|_| og.clone()), sharer)
     };
     if let Some(other) = &sharer {
@@ -394,7 +414,12 @@ async fn audit_plugin_side(
 }
 
 /// The log parameters in the DB parameter group in effect.
-async fn log_parameter_side(cx: &Context<'_, Clients>, db: &DbInstance, id: &str) -> Result<Side, ControlError> {
+async fn log_parameter_side(
+    cx: &Context<'_, Clients>,
+    db: &DbInstance,
+    id: &str,
+    exempt_others: &mut ExemptOthers<'_>,
+) -> Result<Side, ControlError> {
     let (pg, pg_pending) = parameter_group_of(db);
     let pg = pg.unwrap_or_default().to_owned();
     let lacking = missing_log_parameters(cx, &pg).await?.unwrap_or_else(|| LOG_PARAMETERS.to_vec());
@@ -411,7 +436,7 @@ async fn log_parameter_side(cx: &Context<'_, Clients>, db: &DbInstance, id: &str
         (Some(pg.trim_start_matches("default.").to_owned()), None)
     } else {
         let uses = |i: &DbInstance| parameter_group_of(i).0.is_some_and(|n| n.eq_ignore_ascii_case(&pg));
-        let sharer = exempt_sharer(cx, id, uses).await?;
+        let sharer = exempt_others.sharing(cx, uses).await?;
         (sharer.as_ref().map(|_| pg.clone()), sharer)
     };
     if let Some(other) = &sharer {
@@ -559,8 +584,9 @@ impl Control for RdsInstanceLogExports {
         let mut plugin = Side::default();
         let mut log_parameters = Side::default();
         if needs_mysql_logging(engine) {
-            plugin = audit_plugin_side(cx, &db, id, engine).await?;
-            log_parameters = log_parameter_side(cx, &db, id).await?;
+            let mut exempt_others = ExemptOthers::new(id);
+            plugin = audit_plugin_side(cx, &db, engine, &mut exempt_others).await?;
+            log_parameters = log_parameter_side(cx, &db, id, &mut exempt_others).await?;
             for side in [&plugin, &log_parameters] {
                 problems.extend(side.problems.iter().cloned());
                 waiting.extend(side.waiting.iter().cloned());
@@ -786,12 +812,12 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &InstanceStep) -> Result<()
                 .tags(managed_by_tag())
                 .send()
                 .await;
-            match created {
-                Ok(_) => Ok(()),
-                // Another evaluation made it a moment ago: the same group.
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_option_group_already_exists_fault()) => Ok(()),
-                Err(e) => Err(AwsError::from_sdk("rds:CreateOptionGroup", name, e).into()),
-            }
+            Ok(created_or_existing(
+                created,
+                |e| e.is_option_group_already_exists_fault(),
+                "rds:CreateOptionGroup",
+                name,
+            )?)
         }
         InstanceStep::CopyOptionGroup { source, target } => {
             let copied = rds
@@ -802,11 +828,12 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &InstanceStep) -> Result<()
                 .tags(managed_by_tag())
                 .send()
                 .await;
-            match copied {
-                Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_option_group_already_exists_fault()) => Ok(()),
-                Err(e) => Err(AwsError::from_sdk("rds:CopyOptionGroup", target, e).into()),
-            }
+            Ok(created_or_existing(
+                copied,
+                |e| e.is_option_group_already_exists_fault(),
+                "rds:CopyOptionGroup",
+                target,
+            )?)
         }
         InstanceStep::AddAuditPlugin { group, events } => {
             let option = OptionConfiguration::builder()
@@ -834,13 +861,12 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &InstanceStep) -> Result<()
                 .tags(managed_by_tag())
                 .send()
                 .await;
-            match copied {
-                Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_db_parameter_group_already_exists_fault()) => {
-                    Ok(())
-                }
-                Err(e) => Err(AwsError::from_sdk("rds:CopyDBParameterGroup", target, e).into()),
-            }
+            Ok(created_or_existing(
+                copied,
+                |e| e.is_db_parameter_group_already_exists_fault(),
+                "rds:CopyDBParameterGroup",
+                target,
+            )?)
         }
         InstanceStep::SetLogParameters { group, parameters } => {
             let params = immediate_parameters(parameters.iter().copied());
