@@ -554,3 +554,16 @@ pub async fn delete_logmend_instance_groups(clients: &AwsClients) {
     clients.rds.delete_option_group().option_group_name("logmend-mysql-8-0-audit").send().await.ok();
     clients.rds.delete_db_parameter_group().db_parameter_group_name("logmend-mysql8-0-logs").send().await.ok();
 }
+
+impl Emulator {
+    /// Every call recorded since the last reset is an action `control` declares (its reads and
+    /// writes), so the template's role and `logmend policy` allow exactly what it does.
+    pub fn assert_calls_declared(&self, control: &str) {
+        let spec = logmend::spec(control).unwrap_or_else(|e| panic!("{e}"));
+        let declared: std::collections::BTreeSet<String> =
+            spec.reads.iter().chain(spec.writes).map(|p| p.action.to_owned()).collect();
+        let calls: std::collections::BTreeSet<String> = self.recorded_calls().into_iter().collect();
+        let undeclared: Vec<&String> = calls.difference(&declared).collect();
+        assert!(undeclared.is_empty(), "{control} called undeclared actions: {undeclared:?}");
+    }
+}

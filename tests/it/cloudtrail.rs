@@ -406,6 +406,7 @@ async fn a_deleted_delivery_role_is_rebuilt_on_the_delete_role_event() {
     emulator.recorder_reset();
     let event = sample_event("iam/delete-role.json");
     let d = one(&app, &event).await;
+    emulator.assert_calls_declared(CONTROL);
     assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
     assert_eq!(d.resource, TRAIL_ARN);
     assert_eq!(d.event_name.as_deref(), Some("DeleteRole"));
@@ -449,7 +450,9 @@ async fn a_removed_delivery_policy_or_trust_is_restored_and_logmends_own_change_
     let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     c.iam.update_assume_role_policy().role_name(ROLE).policy_document(ec2_trust).send().await.unwrap();
     let event = sample_event("iam/update-assume-role-policy.json");
+    emulator.recorder_reset();
     let d = one(&app, &event).await;
+    emulator.assert_calls_declared(CONTROL);
     assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
     assert_eq!(apis(&d), ["iam:UpdateAssumeRolePolicy", "cloudtrail:UpdateTrail"]);
     let role = c.iam.get_role().role_name(ROLE).send().await.unwrap();
@@ -528,6 +531,7 @@ async fn a_trail_delivering_to_someone_elses_deleted_log_group_is_flagged_not_ch
     let mut event = sample_event("logs/delete-log-group.json");
     event["detail"]["requestParameters"]["logGroupName"] = group.into();
     let d = one(&app, &event).await;
+    emulator.assert_calls_declared(CONTROL);
     // THEN noncompliant, even in remediate mode, naming CloudTrail's error; nothing written
     assert_eq!(d.verdict, Verdict::Noncompliant, "{d:?}");
     assert!(d.reason.contains("Log group does not exist") && d.reason.contains("not logmend's"), "{}", d.reason);

@@ -56,6 +56,7 @@ async fn a_stopped_trail_logs_again_after_its_stop_logging_event_and_the_start_e
     assert_eq!((d.resource.as_str(), d.event_name.as_deref()), (TRAIL_ARN, Some("StopLogging")));
     assert!(d.reason.contains("logging management events"), "{}", d.reason);
     assert_eq!(emulator.mutating_calls(), ["cloudtrail:StartLogging"]);
+    emulator.assert_calls_declared(CONTROL);
     assert!(is_logging(&emulator).await);
 
     // logmend's own StartLogging comes back: compliant, no write.
@@ -101,7 +102,9 @@ async fn read_only_management_selectors_are_made_read_and_write_keeping_the_data
         .unwrap();
     let app = app(&emulator, Mode::Remediate);
     let event = sample_event("cloudtrail/put-event-selectors-read-only.json");
+    emulator.recorder_reset();
     let d = one(&app, &event).await;
+    emulator.assert_calls_declared(CONTROL);
     assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
     assert_eq!(d.changes[0].api, "cloudtrail:PutEventSelectors");
     let out = c.cloudtrail.get_event_selectors().trail_name(TRAIL).send().await.unwrap();

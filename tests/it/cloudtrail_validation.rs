@@ -37,6 +37,7 @@ async fn validation_is_turned_on_and_logmends_own_update_trail_ends_compliant() 
     assert_eq!(d.resource, TRAIL_ARN);
     assert_eq!(d.changes[0].detail, "EnableLogFileValidation=true");
     assert_eq!(emulator.mutating_calls(), ["cloudtrail:UpdateTrail"]);
+    emulator.assert_calls_declared(CONTROL);
     assert_eq!(validation_on(&emulator).await, Some(true));
     // The UpdateTrail comes back as an event: compliant, one read, no write.
     emulator.recorder_reset();

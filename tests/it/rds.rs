@@ -414,7 +414,9 @@ async fn default_groups_path(engine: &str, version: &str, option_group: &str, pa
     create_db_instance(&c, &id, engine, version, &["error"]).await;
     let app = app(&emulator, config(Mode::Remediate));
 
+    emulator.recorder_reset();
     let d = one_instance(&app, "rds/create-db-instance-mysql.json", &id).await;
+    emulator.assert_calls_declared("rds-instance-log-exports");
     assert_eq!(d.verdict, Verdict::Pending, "{d:?}");
     let apis: Vec<&str> = d.changes.iter().map(|c| c.api).collect();
     assert_eq!(apis, MYSQL_DEFAULT_GROUP_FIX);
@@ -527,7 +529,9 @@ async fn an_exempt_instance_sharing_groups_is_never_changed_through_them() {
     instance_on(&c, "legacy-mysql", "shared-options", "shared-params", true).await;
     instance_on(&c, "shop-mysql", "shared-options", "shared-params", false).await;
     let app = app(&emulator, config(Mode::Remediate));
+    emulator.recorder_reset();
     let report = app.sweep(&["rds-instance-log-exports"], 4, None, |_| {}).await;
+    emulator.assert_calls_declared("rds-instance-log-exports");
     let by_id = |id: &str| report.evaluations.iter().find(|e| e.decision.resource.ends_with(id)).unwrap();
     assert_eq!(by_id("legacy-mysql").decision.verdict, Verdict::Skipped);
     let d = &by_id("shop-mysql").decision;
@@ -565,7 +569,9 @@ async fn an_exempt_cluster_sharing_a_parameter_group_keeps_it_unchanged_when_the
     let arn = format!("arn:aws:rds:us-east-1:{}:cluster:legacy-aurora", logmend_integration::ACCOUNT);
     c.rds.add_tags_to_resource().resource_name(arn).tags(tag).send().await.unwrap();
     let app = app(&emulator, config(Mode::Remediate));
+    emulator.recorder_reset();
     let report = app.sweep(&["rds-cluster-audit-logs"], 4, None, |_| {}).await;
+    emulator.assert_calls_declared("rds-cluster-audit-logs");
     let by_id = |id: &str| report.evaluations.iter().find(|e| e.decision.resource.ends_with(id)).unwrap();
     assert_eq!(by_id("legacy-aurora").decision.verdict, Verdict::Skipped);
     let d = &by_id("orders-aurora").decision;
