@@ -15,6 +15,7 @@ pub mod handler;
 pub mod policy;
 pub mod recheck;
 pub mod registry;
+pub mod resource_policy;
 pub mod sweep;
 pub mod telemetry;
 pub mod template;

@@ -22,6 +22,7 @@ use logmend_core::control::{
 };
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
+use logmend_core::resource_policy::{self, Principal, Request};
 use serde_json::{Value, json};
 
 /// The resource policy logmend creates when no existing one lets Amazon MQ write.
@@ -185,12 +186,15 @@ impl MqLogsResourcePolicy {
                 )
             })
             .collect();
-        let needed = ["logs:CreateLogStream", "logs:PutLogEvents"];
-        // Every (action, stream) pair must be allowed by some statement.
-        needed.iter().all(|action| {
-            streams
-                .iter()
-                .all(|stream| as_list(&doc["Statement"]).iter().any(|s| statement_allows(s, action, stream, broker)))
+        let context = [("aws:SourceAccount", broker.account.as_str()), ("aws:SourceArn", broker.arn.as_str())];
+        // Every (action, stream) pair must be allowed.
+        ["logs:CreateLogStream", "logs:PutLogEvents"].iter().all(|action| {
+            streams.iter().all(|stream| {
+                resource_policy::allows(
+                    &doc,
+                    &Request { principal: Principal::Service(MQ_SERVICE), action, resource: stream, context: &context },
+                )
+            })
         })
     }
 }
@@ -203,65 +207,6 @@ pub struct BrokerIdentity {
     pub partition: String,
     pub region: String,
     pub account: String,
-}
-
-fn as_list(v: &Value) -> Vec<&Value> {
-    match v {
-        Value::Array(items) => items.iter().collect(),
-        Value::Null => vec![],
-        other => vec![other],
-    }
-}
-
-fn matches_any(patterns: &Value, value: &str, case_insensitive: bool) -> bool {
-    as_list(patterns).iter().filter_map(|p| p.as_str()).any(|p| {
-        if case_insensitive {
-            wildmatch::WildMatch::new(&p.to_ascii_lowercase()).matches(&value.to_ascii_lowercase())
-        } else {
-            wildmatch::WildMatch::new(p).matches(value)
-        }
-    })
-}
-
-fn statement_allows(s: &Value, action: &str, stream: &str, broker: &BrokerIdentity) -> bool {
-    if s["Effect"] != "Allow" || s.get("NotAction").is_some() || s.get("NotResource").is_some() {
-        return false;
-    }
-    let principal_ok = match &s["Principal"] {
-        Value::String(p) => p == "*",
-        Value::Object(p) => {
-            p.get("Service").is_some_and(|v| matches_any(v, MQ_SERVICE, true))
-                || p.get("AWS").is_some_and(|v| as_list(v).iter().any(|x| x == &"*"))
-        }
-        _ => false,
-    };
-    principal_ok
-        && matches_any(&s["Action"], action, true)
-        && matches_any(&s["Resource"], stream, false)
-        && conditions_hold(&s["Condition"], broker)
-}
-
-/// The condition operators and keys Amazon MQ's delivery carries, evaluated as IAM would;
-/// anything else is "cannot tell", which counts as not allowed.
-fn conditions_hold(condition: &Value, broker: &BrokerIdentity) -> bool {
-    let Some(ops) = condition.as_object() else {
-        return condition.is_null();
-    };
-    ops.iter().all(|(op, keys)| {
-        let Some(keys) = keys.as_object() else { return false };
-        keys.iter().all(|(key, expected)| {
-            let actual = match key.to_ascii_lowercase().as_str() {
-                "aws:sourceaccount" => broker.account.as_str(),
-                "aws:sourcearn" => broker.arn.as_str(),
-                _ => return false,
-            };
-            match op.as_str() {
-                "StringEquals" | "ArnEquals" => as_list(expected).iter().any(|e| e.as_str() == Some(actual)),
-                "StringLike" | "ArnLike" => matches_any(expected, actual, false),
-                _ => false,
-            }
-        })
-    })
 }
 
 /// A broker whose logs are off, and what the fix needs.
