@@ -477,6 +477,100 @@ def new_trails_log_management_events_and_selector_kinds_replace_each_other():
 
 
 # --------------------------------------------------------------------------------------------
+# Amazon S3
+# --------------------------------------------------------------------------------------------
+
+# Checks on the raw request, before moto sees it: (environ) -> (status, code, message) or None.
+_REQUEST_CHECKS: list = []
+
+
+def _is_public_statement(statement: dict) -> bool:
+    """S3's reading of "public" for a policy statement: an Allow to everyone ("*") that no
+    fixed-value condition narrows (S3 User Guide, "The meaning of 'public'")."""
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    everyone = principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS")))
+    narrowing = {"aws:sourcearn", "aws:sourceaccount", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip",
+                 "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:userid"}
+    conditions = statement.get("Condition") or {}
+    narrowed = any(key.lower() in narrowing for keys in conditions.values() if isinstance(keys, dict) for key in keys)
+    return everyone and not narrowed
+
+
+@patch
+def s3_block_public_policy_refuses_public_policies():
+    """AWS: with the bucket's BlockPublicPolicy on, PutBucketPolicy with a public policy fails
+    with 403 AccessDenied (S3 User Guide, "Blocking public access to your Amazon S3 storage",
+    BlockPublicPolicy). moto stores any policy."""
+    from moto.s3.exceptions import S3AccessDeniedError
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.put_bucket_policy
+
+    def put_bucket_policy(self, bucket_name, policy):
+        block = self.get_bucket(bucket_name).public_access_block
+        if block is not None and block.block_public_policy:
+            doc = json.loads(policy)
+            if any(_is_public_statement(s) for s in _as_list(doc.get("Statement"))):
+                raise S3AccessDeniedError()
+        return original(self, bucket_name, policy)
+
+    S3Backend.put_bucket_policy = put_bucket_policy
+
+
+@patch
+def get_bucket_versioning_answers_versioning_configuration():
+    """AWS: GetBucketVersioning answers `<VersioningConfiguration>` with `Status` (and
+    `MfaDelete`) once versioning was ever set, an empty one before (S3 API Reference,
+    GetBucketVersioning). moto names the root `GetBucketVersioningResponse`, which the Rust SDK
+    refuses to parse."""
+    from moto.s3.responses import S3Response
+
+    def get_bucket_versioning(self):
+        status = self.backend.get_bucket_versioning(self.bucket_name)
+        inner = f"<Status>{status}</Status>" if status else ""
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>')
+        return 200, {"Content-Type": "application/xml"}, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
+@patch
+def s3_expected_bucket_owner_is_checked():
+    """AWS: a request with `x-amz-expected-bucket-owner` naming another account than the
+    bucket's fails with 403 AccessDenied (S3 User Guide, "Verifying bucket ownership with bucket
+    owner condition"). moto ignores the header. Every emulator bucket is the default account's."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    def check(environ):
+        expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+        if expected and expected != DEFAULT_ACCOUNT_ID:
+            return 403, "AccessDenied", "Access Denied"
+        return None
+
+    _REQUEST_CHECKS.append(check)
+
+
+def request_checking(app):
+    """Answer a request that a check refuses as S3 would (REST-XML), else pass it on."""
+
+    def wrapped(environ, start_response):
+        from werkzeug.wrappers import Response
+
+        for check in _REQUEST_CHECKS:
+            refused = check(environ)
+            if refused:
+                status, code, message = refused
+                body = f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>logmend</RequestId></Error>"
+                return Response(body, status=status, mimetype="application/xml")(environ, start_response)
+        return app(environ, start_response)
+
+    return wrapped
+
+
+# --------------------------------------------------------------------------------------------
 # Amazon MQ
 # --------------------------------------------------------------------------------------------
 
@@ -1151,7 +1245,7 @@ def main(argv: list[str] | None = None) -> None:
         create_backend_app,
     )
 
-    moto_app = fault_injecting(DomainDispatcherApplication(create_backend_app))
+    moto_app = fault_injecting(request_checking(DomainDispatcherApplication(create_backend_app)))
 
     def app(environ, start_response):
         if environ.get("PATH_INFO") == "/logmend-emulator/patches":

@@ -31,6 +31,8 @@ pub struct AwsClients {
     pub rds: aws_sdk_rds::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl AwsClients {
@@ -45,6 +47,8 @@ impl AwsClients {
             rds: aws_sdk_rds::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
             tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
+            s3: logmend::cloudtrail::s3_client(conf),
+            kms: aws_sdk_kms::Client::new(conf),
         }
     }
 }
@@ -53,7 +57,13 @@ impl From<AwsClients> for logmend::ClientSet {
     fn from(c: AwsClients) -> Self {
         logmend::ClientSet::new(&c.sdk)
             .with(logmend::logs::Clients { logs: c.logs.clone(), tagging: c.tagging.clone() })
-            .with(logmend::cloudtrail::Clients { cloudtrail: c.cloudtrail.clone(), logs: c.logs.clone(), iam: c.iam })
+            .with(logmend::cloudtrail::Clients {
+                cloudtrail: c.cloudtrail.clone(),
+                logs: c.logs.clone(),
+                iam: c.iam,
+                s3: c.s3,
+                kms: c.kms,
+            })
             .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
             .with(logmend::rds::Clients { rds: c.rds })
     }
@@ -296,8 +306,48 @@ fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
         ("mq", "POST", ["v1", "brokers", _, "reboot"]) => Some("RebootBroker"),
         ("mq", "GET", ["v1", "tags", ..]) => Some("ListTags"),
         ("mq", "POST", ["v1", "tags", ..]) => Some("CreateTags"),
+        ("s3", ..) => s3_action(method, &segments, url.split_once('?').map_or("", |(_, q)| q)),
         _ => None,
     }
+}
+
+/// The IAM action of a path-style S3 request: the bucket sub-resource in the query names it
+/// (S3 API Reference; IAM's names, as the policies declare them).
+fn s3_action(method: &str, segments: &[&str], query: &str) -> Option<&'static str> {
+    let sub =
+        query.split('&').map(|kv| kv.split('=').next().unwrap_or_default()).find(|k| !k.is_empty() && *k != "x-id");
+    let object = segments.len() > 1;
+    Some(match (method, sub, object) {
+        ("GET", None, false) if segments.iter().all(|s| s.is_empty()) => "ListAllMyBuckets",
+        ("PUT", None, false) => "CreateBucket",
+        ("DELETE", None, false) => "DeleteBucket",
+        ("HEAD" | "GET", None, false) | ("GET", Some("list-type"), false) => "ListBucket",
+        ("PUT", None, true) => "PutObject",
+        ("GET" | "HEAD", None, true) => "GetObject",
+        ("GET", Some("location"), _) => "GetBucketLocation",
+        ("GET", Some("tagging"), false) => "GetBucketTagging",
+        ("PUT", Some("tagging"), false) => "PutBucketTagging",
+        ("GET", Some("policy"), _) => "GetBucketPolicy",
+        ("PUT", Some("policy"), _) => "PutBucketPolicy",
+        ("DELETE", Some("policy"), _) => "DeleteBucketPolicy",
+        ("GET", Some("publicAccessBlock"), _) => "GetBucketPublicAccessBlock",
+        ("PUT" | "DELETE", Some("publicAccessBlock"), _) => "PutBucketPublicAccessBlock",
+        ("GET", Some("versioning"), _) => "GetBucketVersioning",
+        ("PUT", Some("versioning"), _) => "PutBucketVersioning",
+        ("GET", Some("object-lock"), _) => "GetBucketObjectLockConfiguration",
+        ("PUT", Some("object-lock"), _) => "PutBucketObjectLockConfiguration",
+        ("GET", Some("lifecycle"), _) => "GetLifecycleConfiguration",
+        ("PUT" | "DELETE", Some("lifecycle"), _) => "PutLifecycleConfiguration",
+        ("GET", Some("logging"), _) => "GetBucketLogging",
+        ("PUT", Some("logging"), _) => "PutBucketLogging",
+        ("GET", Some("encryption"), _) => "GetEncryptionConfiguration",
+        ("PUT", Some("encryption"), _) => "PutEncryptionConfiguration",
+        ("GET", Some("acl"), _) => "GetBucketAcl",
+        ("PUT", Some("acl"), _) => "PutBucketAcl",
+        ("GET", Some("ownershipControls"), _) => "GetBucketOwnershipControls",
+        ("PUT", Some("ownershipControls"), _) => "PutBucketOwnershipControls",
+        _ => return None,
+    })
 }
 
 /// Wait until `f` is true or the time is up; for the emulator's own clock, not for logmend.

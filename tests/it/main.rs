@@ -2,6 +2,7 @@
 
 mod cli;
 mod cloudtrail;
+mod cloudtrail_bucket;
 mod cloudtrail_logging;
 mod cloudtrail_mocks;
 mod cloudtrail_validation;

@@ -20,6 +20,19 @@ pub fn valid_retention_at_least(minimum: i32) -> Option<i32> {
 pub const AURORA_AUDIT_EVENTS: [&str; 7] =
     ["CONNECT", "QUERY", "QUERY_DCL", "QUERY_DDL", "QUERY_DML", "QUERY_DML_NO_SELECT", "TABLE"];
 
+/// CloudTrail's trail-name rules (CloudTrail API Reference, CreateTrail `Name`).
+pub fn is_trail_name(name: &str) -> bool {
+    (3..=128).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !name.contains("..")
+        && !name.contains("._")
+        && !name.contains("_.")
+        && !name.contains("-.")
+        && !name.contains(".-")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MqReboot {
     Never,
@@ -55,6 +68,25 @@ pub struct Config {
     pub iam_propagation_timeout: Duration,
     /// First pause between those retries; it doubles up to 16 s.
     pub iam_propagation_first_backoff: Duration,
+    /// The multi-region trail logmend creates where no trail logs every region's management
+    /// events (`LOGMEND_BASELINE_TRAIL`); `None`, the default, creates none: a trail costs
+    /// money and its bucket is a decision.
+    pub baseline_trail: Option<String>,
+    /// The one region that creates the baseline trail (`LOGMEND_BASELINE_TRAIL_REGION`), so
+    /// the regions of a StackSet do not each create one.
+    pub baseline_trail_region: String,
+    /// The KMS key trails are encrypted with (`LOGMEND_TRAIL_KMS_KEY`, a key ARN or an alias);
+    /// `None`: unencrypted trails are reported, never changed.
+    pub trail_kms_key: Option<String>,
+    /// Days after which a trail bucket's log files expire (`LOGMEND_TRAIL_LOG_EXPIRATION_DAYS`);
+    /// `None`: logmend adds no lifecycle rule.
+    pub trail_log_expiration_days: Option<i32>,
+    /// Days logmend's access-log buckets keep server access logs
+    /// (`LOGMEND_ACCESS_LOG_RETENTION_DAYS`; 0 keeps them forever).
+    pub access_log_retention_days: i32,
+    /// Whether a trail bucket without MFA delete or Object Lock is noncompliant
+    /// (`LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION`: required, the default, or off).
+    pub trail_bucket_deletion_protection: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +111,12 @@ impl Config {
             recheck_delay_seconds: 300,
             iam_propagation_timeout: Duration::from_secs(120),
             iam_propagation_first_backoff: Duration::from_secs(1),
+            baseline_trail: None,
+            baseline_trail_region: "us-east-1".into(),
+            trail_kms_key: None,
+            trail_log_expiration_days: None,
+            access_log_retention_days: 365,
+            trail_bucket_deletion_protection: true,
         }
     }
 
@@ -175,6 +213,60 @@ impl Config {
                 _ => problems.push(format!(
                     "LOGMEND_IAM_PROPAGATION_TIMEOUT_SECONDS: {v:?} is not a number of seconds from 0 to 600"
                 )),
+            }
+        }
+        // These four are off when empty: an empty template parameter is how a stack says "none".
+        if let Some(v) = var("LOGMEND_BASELINE_TRAIL").filter(|v| !v.is_empty()) {
+            if is_trail_name(&v) {
+                config.baseline_trail = Some(v);
+            } else {
+                problems.push(format!(
+                    "LOGMEND_BASELINE_TRAIL: {v:?} is not a trail name (3 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit)"
+                ));
+            }
+        }
+        if let Some(v) = var("LOGMEND_BASELINE_TRAIL_REGION").filter(|v| !v.is_empty()) {
+            if v.len() <= 32
+                && v.split('-').count() >= 3
+                && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                config.baseline_trail_region = v;
+            } else {
+                problems.push(format!("LOGMEND_BASELINE_TRAIL_REGION: {v:?} is not a region name (us-east-1)"));
+            }
+        }
+        if let Some(v) = var("LOGMEND_TRAIL_KMS_KEY").filter(|v| !v.is_empty()) {
+            let key_arn = v.starts_with("arn:") && v.split(':').nth(2) == Some("kms") && v.contains(":key/");
+            let alias = v.starts_with("alias/") || (v.starts_with("arn:") && v.contains(":alias/"));
+            if key_arn || alias {
+                config.trail_kms_key = Some(v);
+            } else {
+                problems.push(format!(
+                    "LOGMEND_TRAIL_KMS_KEY: {v:?} is neither a KMS key ARN nor an alias (alias/NAME or its ARN); a bare key id would be read in each region as that region's key"
+                ));
+            }
+        }
+        if let Some(v) = var("LOGMEND_TRAIL_LOG_EXPIRATION_DAYS").filter(|v| !v.is_empty()) {
+            match v.trim().parse::<i32>() {
+                Ok(d) if (1..=36_500).contains(&d) => config.trail_log_expiration_days = Some(d),
+                _ => problems
+                    .push(format!("LOGMEND_TRAIL_LOG_EXPIRATION_DAYS: {v:?} is not a number of days from 1 to 36500")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_ACCESS_LOG_RETENTION_DAYS") {
+            match v.trim().parse::<i32>() {
+                Ok(d) if (0..=36_500).contains(&d) => config.access_log_retention_days = d,
+                _ => problems.push(format!(
+                    "LOGMEND_ACCESS_LOG_RETENTION_DAYS: {v:?} is not a number of days from 0 (keep forever) to 36500"
+                )),
+            }
+        }
+        if let Some(v) = var("LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION") {
+            match v.as_str() {
+                "required" => config.trail_bucket_deletion_protection = true,
+                "off" => config.trail_bucket_deletion_protection = false,
+                other => problems
+                    .push(format!("LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION: {other:?} is not one of required, off")),
             }
         }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
@@ -277,6 +369,43 @@ mod tests {
         assert!(text.contains("\"No Such\" is not a control id"), "{text}");
         assert_eq!(err.problems.len(), 6);
         assert!(text.contains("\"SELECT\" is not an Aurora MySQL audit event"), "{text}");
+    }
+
+    #[test]
+    fn the_cloudtrail_settings_are_checked_and_empty_means_off() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_BASELINE_TRAIL", "org-baseline"),
+            ("LOGMEND_TRAIL_KMS_KEY", "alias/cloudtrail"),
+            ("LOGMEND_TRAIL_LOG_EXPIRATION_DAYS", "2555"),
+            ("LOGMEND_ACCESS_LOG_RETENTION_DAYS", "0"),
+            ("LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(c.baseline_trail.as_deref(), Some("org-baseline"));
+        assert_eq!(c.trail_kms_key.as_deref(), Some("alias/cloudtrail"));
+        assert_eq!((c.trail_log_expiration_days, c.access_log_retention_days), (Some(2555), 0));
+        assert!(!c.trail_bucket_deletion_protection);
+        let off = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_BASELINE_TRAIL", ""),
+            ("LOGMEND_TRAIL_KMS_KEY", ""),
+        ]))
+        .unwrap();
+        assert_eq!((off.baseline_trail, off.trail_kms_key), (None, None));
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_BASELINE_TRAIL", "-bad name"),
+            ("LOGMEND_BASELINE_TRAIL_REGION", "Mars"),
+            ("LOGMEND_TRAIL_KMS_KEY", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+            ("LOGMEND_TRAIL_LOG_EXPIRATION_DAYS", "0"),
+            ("LOGMEND_ACCESS_LOG_RETENTION_DAYS", "-1"),
+            ("LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION", "maybe"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 6, "{err}");
+        assert!(err.to_string().contains("a bare key id"), "{err}");
+        assert!(is_trail_name("a.b-c_1") && !is_trail_name("ab") && !is_trail_name("a..b") && !is_trail_name("ab-"));
     }
 
     #[test]

@@ -113,6 +113,9 @@ pub struct Checked<F> {
 pub enum Applied {
     Fixed(String),
     Pending(String),
+    /// Every planned write was made, yet what is left is not logmend's to write (a setting
+    /// only the root user can change): the decision stays `noncompliant`, with the changes.
+    Partly(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -334,6 +337,7 @@ async fn check_plan_apply<C: Control>(
     match control.apply(cx, &finding, &plan).await {
         Ok(Applied::Fixed(r)) => decide(resource, Verdict::Fixed, r, changes, None),
         Ok(Applied::Pending(r)) => decide(resource, Verdict::Pending, r, changes, None),
+        Ok(Applied::Partly(r)) => decide(resource, Verdict::Noncompliant, r, changes, None),
         Err(ApplyError { done, error }) => {
             let reason =
                 format!("{reason}; {} of {} changes made before the failure: {error}", done.len(), changes.len());

@@ -2,6 +2,8 @@
 //! log file validation (CloudTrail.4) and its logging of management events (CloudTrail.1/.3). Its function is `trail-cloudwatch`; it links the
 //! CloudTrail, CloudWatch Logs and IAM clients only.
 
+pub mod bucket;
+pub mod cloudtrail_bucket_protection;
 pub mod cloudtrail_cloudwatch_logs;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_logging;
@@ -15,6 +17,8 @@ pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl logmend_core::control::FamilyClients for Clients {
@@ -23,14 +27,24 @@ impl logmend_core::control::FamilyClients for Clients {
             cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
+            s3: s3_client(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
         }
     }
+}
+
+/// Path-style addressing when an endpoint is set (an emulator at `127.0.0.1:PORT` has no
+/// `BUCKET.` host names); AWS itself gets virtual-hosted addressing, as it asks.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
     &cloudtrail_logging::CloudtrailLogging,
+    &cloudtrail_bucket_protection::CloudtrailBucketProtection,
 ];
 
 pub static FAMILY: Family =

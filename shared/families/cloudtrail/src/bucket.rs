@@ -1,0 +1,374 @@
+//! A trail's S3 bucket: which trails deliver to it, whether this account and region may change
+//! it, what its policy lets CloudTrail and anyone else do, and the writes that protect it.
+//! Shared by the bucket controls and the baseline trail.
+
+use crate::Clients;
+use aws_sdk_cloudtrail::types::Trail;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use logmend_core::aws::AwsError;
+use logmend_core::control::{Context, ControlError, is_exempt};
+use logmend_core::resource_policy::{self, Answer, Principal, Request};
+use serde_json::{Value, json};
+
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+pub const MANAGED_BY_TAG: (&str, &str) = ("managed-by", "logmend");
+pub const TLS_SID: &str = "LogmendDenyInsecureTransport";
+pub const ACL_CHECK_SID: &str = "LogmendCloudTrailAclCheck";
+pub const WRITE_SID: &str = "LogmendCloudTrailWrite";
+
+/// What an S3 error code means where the SDK models no error type: S3 answers "not
+/// configured" with a 404 code per sub-resource (S3 API Reference, "Error responses").
+pub fn code_of<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    e.as_service_error().and_then(|s| s.code())
+}
+
+/// `Ok(None)` when S3 answers with `absent` (no policy, no block, no lock configuration).
+pub fn unless_absent<T, E>(
+    sent: Result<T, SdkError<E, HttpResponse>>,
+    absent: &[&str],
+    action: &'static str,
+    bucket: &str,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match sent {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if code_of(&e).is_some_and(|c| absent.contains(&c)) => Ok(None),
+        Err(e) => Err(AwsError::from_sdk(action, bucket, e)),
+    }
+}
+
+/// A trail as its bucket's policy sees it: the ARN CloudTrail sends as `aws:SourceArn`, the
+/// account it writes under, the key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writer {
+    pub trail_arn: String,
+    pub account: String,
+    pub prefix: Option<String>,
+}
+
+impl Writer {
+    pub fn of(trail: &Trail) -> Option<Writer> {
+        let trail_arn = trail.trail_arn()?.to_owned();
+        let account = crate::trail::parse_trail_arn(&trail_arn)?.account.to_owned();
+        let prefix = crate::trail::non_empty(trail.s3_key_prefix()).map(|p| p.trim_matches('/').to_owned());
+        Some(Writer { trail_arn, account, prefix })
+    }
+
+    /// The objects CloudTrail writes: `[prefix/]AWSLogs/ACCOUNT/…` (CloudTrail User Guide,
+    /// "Finding your CloudTrail log files").
+    pub fn objects(&self, bucket: &str) -> String {
+        match &self.prefix {
+            Some(p) => format!("{bucket}/{p}/AWSLogs/{}/*", self.account),
+            None => format!("{bucket}/AWSLogs/{}/*", self.account),
+        }
+    }
+}
+
+/// The trails this region sees (its own and other regions' multi-region trails) that deliver
+/// to `bucket`.
+pub async fn trails_delivering_to(cx: &Context<'_, Clients>, bucket: &str) -> Result<Vec<Trail>, ControlError> {
+    let out = cx
+        .clients
+        .cloudtrail
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
+    Ok(out.trail_list().iter().filter(|t| t.s3_bucket_name() == Some(bucket)).cloned().collect())
+}
+
+/// Where the bucket is, asked as its owner: `Err(reason)` when it is gone or another account's.
+pub async fn bucket_region(cx: &Context<'_, Clients>, bucket: &str) -> Result<Result<String, String>, ControlError> {
+    let mut get = cx.clients.s3.get_bucket_location().bucket(bucket);
+    if let Some(account) = cx.account {
+        get = get.expected_bucket_owner(account);
+    }
+    match get.send().await {
+        // An empty constraint is us-east-1, `EU` is eu-west-1 (S3 API Reference, GetBucketLocation).
+        Ok(out) => Ok(Ok(match out.location_constraint() {
+            None => "us-east-1".to_owned(),
+            Some(BucketLocationConstraint::Eu) => "eu-west-1".to_owned(),
+            Some(c) if c.as_str().is_empty() => "us-east-1".to_owned(),
+            Some(c) => c.as_str().to_owned(),
+        })),
+        Err(e) if code_of(&e) == Some("NoSuchBucket") => Ok(Err("the bucket no longer exists".into())),
+        Err(e) if code_of(&e) == Some("AccessDenied") && cx.account.is_some() => Ok(Err(format!(
+            "the bucket is not account {}'s (S3 refused it as expected owner); its own account evaluates it",
+            cx.account.unwrap_or_default()
+        ))),
+        Err(e) => Err(AwsError::from_sdk("s3:GetBucketLocation", bucket, e).into()),
+    }
+}
+
+/// Whether the bucket carries the exemption tag.
+pub async fn bucket_exempt(cx: &Context<'_, Clients>, bucket: &str) -> Result<bool, ControlError> {
+    let sent = cx.clients.s3.get_bucket_tagging().bucket(bucket).send().await;
+    let tags = unless_absent(sent, &["NoSuchTagSet"], "s3:GetBucketTagging", bucket)?;
+    Ok(tags.is_some_and(|t| is_exempt(cx.config, t.tag_set().iter().map(|t| (t.key(), t.value())))))
+}
+
+/// The bucket policy as JSON; `None`: the bucket has none.
+pub async fn read_policy(cx: &Context<'_, Clients>, bucket: &str) -> Result<Option<Value>, ControlError> {
+    let sent = cx.clients.s3.get_bucket_policy().bucket(bucket).send().await;
+    let Some(out) = unless_absent(sent, &["NoSuchBucketPolicy"], "s3:GetBucketPolicy", bucket)? else {
+        return Ok(None);
+    };
+    // A policy S3 accepted is JSON; one that is not is treated as granting nothing.
+    Ok(out.policy().and_then(|p| serde_json::from_str(p).ok()))
+}
+
+/// Which of the four Block Public Access settings are off.
+pub async fn public_access_gaps(cx: &Context<'_, Clients>, bucket: &str) -> Result<Vec<&'static str>, ControlError> {
+    let sent = cx.clients.s3.get_public_access_block().bucket(bucket).send().await;
+    let got = unless_absent(sent, &["NoSuchPublicAccessBlockConfiguration"], "s3:GetBucketPublicAccessBlock", bucket)?;
+    let conf = got
+        .and_then(|o| o.public_access_block_configuration().cloned())
+        .unwrap_or_else(|| PublicAccessBlockConfiguration::builder().build());
+    Ok([
+        ("BlockPublicAcls", conf.block_public_acls()),
+        ("IgnorePublicAcls", conf.ignore_public_acls()),
+        ("BlockPublicPolicy", conf.block_public_policy()),
+        ("RestrictPublicBuckets", conf.restrict_public_buckets()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on != Some(true))
+    .map(|(name, _)| name)
+    .collect())
+}
+
+pub fn bucket_arn(partition: &str, bucket: &str) -> String {
+    format!("arn:{partition}:s3:::{bucket}")
+}
+
+/// Whether the policy refuses every request that is not over TLS, on the bucket and its objects.
+pub fn denies_insecure_transport(doc: Option<&Value>, partition: &str, bucket: &str) -> bool {
+    let Some(doc) = doc else { return false };
+    let arn = bucket_arn(partition, bucket);
+    let context = [("aws:SecureTransport", "false")];
+    [(format!("{arn}/AWSLogs/probe"), "s3:GetObject"), (arn, "s3:ListBucket")].iter().all(|(resource, action)| {
+        let req = Request { principal: Principal::Anyone, action, resource, context: &context };
+        matches!(resource_policy::evaluate(doc, &req), Answer::Denied(_))
+    })
+}
+
+pub fn tls_deny_statement(partition: &str, bucket: &str) -> Value {
+    let arn = bucket_arn(partition, bucket);
+    json!({
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn.clone(), format!("{arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+    })
+}
+
+/// How the policy answers CloudTrail's two requests for one trail: the ACL check on the bucket
+/// and the write of a log file (CloudTrail User Guide, "Amazon S3 bucket policy for
+/// CloudTrail").
+pub fn cloudtrail_access(doc: Option<&Value>, partition: &str, bucket: &str, w: &Writer) -> Answer {
+    let Some(doc) = doc else { return Answer::NotAllowed };
+    let context = [
+        ("aws:SourceArn", w.trail_arn.as_str()),
+        ("aws:SourceAccount", w.account.as_str()),
+        ("aws:SecureTransport", "true"),
+        ("s3:x-amz-acl", "bucket-owner-full-control"),
+    ];
+    let object = format!("arn:{partition}:s3:::{}", w.objects(bucket).replace('*', "CloudTrail/probe.json.gz"));
+    let arn = bucket_arn(partition, bucket);
+    for (action, resource) in [("s3:GetBucketAcl", arn.as_str()), ("s3:PutObject", object.as_str())] {
+        let req = Request { principal: Principal::Service(CLOUDTRAIL), action, resource, context: &context };
+        match resource_policy::evaluate(doc, &req) {
+            Answer::Allowed => {}
+            other => return other,
+        }
+    }
+    Answer::Allowed
+}
+
+/// The values of a logmend statement's `aws:SourceArn` condition and its `Resource`s, so a new
+/// trail is added beside the ones already there.
+fn existing_values(doc: Option<&Value>, sid: &str) -> (Vec<String>, Vec<String>) {
+    let Some(s) = doc.and_then(|d| resource_policy::statements(d).into_iter().find(|s| s["Sid"] == sid)) else {
+        return (vec![], vec![]);
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        resource_policy::as_list(v).iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()
+    };
+    (strings(&s["Condition"]["StringEquals"]["aws:SourceArn"]), strings(&s["Resource"]))
+}
+
+fn union(mut a: Vec<String>, b: impl IntoIterator<Item = String>) -> Vec<String> {
+    for x in b {
+        if !a.contains(&x) {
+            a.push(x);
+        }
+    }
+    a
+}
+
+/// logmend's two CloudTrail statements, for the trails already in them and `writers`, each
+/// limited to its trails by `aws:SourceArn` (the confused-deputy condition AWS recommends).
+pub fn cloudtrail_statements(doc: Option<&Value>, partition: &str, bucket: &str, writers: &[Writer]) -> [Value; 2] {
+    let (acl_arns, _) = existing_values(doc, ACL_CHECK_SID);
+    let (write_arns, write_resources) = existing_values(doc, WRITE_SID);
+    let arns = union(union(acl_arns, write_arns), writers.iter().map(|w| w.trail_arn.clone()));
+    let objects = union(write_resources, writers.iter().map(|w| format!("arn:{partition}:s3:::{}", w.objects(bucket))));
+    [
+        json!({
+            "Sid": ACL_CHECK_SID,
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn(partition, bucket),
+            "Condition": {"StringEquals": {"aws:SourceArn": arns.clone()}}
+        }),
+        json!({
+            "Sid": WRITE_SID,
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": arns}}
+        }),
+    ]
+}
+
+pub async fn put_policy(cx: &Context<'_, Clients>, bucket: &str, doc: &Value) -> Result<(), AwsError> {
+    cx.clients
+        .s3
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(doc.to_string())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("s3:PutBucketPolicy", bucket, e))
+}
+
+pub async fn block_public_access(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
+    let all = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build();
+    cx.clients
+        .s3
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(all)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("s3:PutBucketPublicAccessBlock", bucket, e))
+}
+
+pub async fn enable_versioning(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
+    cx.clients
+        .s3
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("s3:PutBucketVersioning", bucket, e))
+}
+
+/// A bucket logmend owns, made safe before anything is written to it: Block Public Access,
+/// default encryption (SSE-S3), the managed-by tag. An existing one of logmend's is reused.
+pub async fn create_owned_bucket(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
+    let mut create = cx.clients.s3.create_bucket().bucket(bucket);
+    // us-east-1 takes no location constraint (S3 API Reference, CreateBucket).
+    if cx.region != "us-east-1" {
+        let conf =
+            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(cx.region)).build();
+        create = create.create_bucket_configuration(conf);
+    }
+    logmend_core::aws::created_or_existing(
+        create.send().await,
+        |e| e.is_bucket_already_owned_by_you(),
+        "s3:CreateBucket",
+        bucket,
+    )?;
+    block_public_access(cx, bucket).await?;
+    let sse = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(
+                    ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::Aes256)
+                        .build()
+                        .expect("algorithm is set"),
+                )
+                .build(),
+        )
+        .build()
+        .expect("rules are set");
+    cx.clients
+        .s3
+        .put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(sse)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:PutEncryptionConfiguration", bucket, e))?;
+    let tag = Tag::builder().key(MANAGED_BY_TAG.0).value(MANAGED_BY_TAG.1).build().expect("key and value are set");
+    cx.clients
+        .s3
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(Tagging::builder().tag_set(tag).build().expect("tag set is set"))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("s3:PutBucketTagging", bucket, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(arn: &str) -> Writer {
+        Writer { trail_arn: arn.into(), account: "123456789012".into(), prefix: None }
+    }
+
+    #[test]
+    fn logmends_statements_let_cloudtrail_deliver_and_keep_the_trails_already_named() {
+        let a = writer("arn:aws:cloudtrail:us-east-1:123456789012:trail/a");
+        let b = Writer { prefix: Some("org".into()), ..writer("arn:aws:cloudtrail:us-east-1:123456789012:trail/b") };
+        assert_eq!(cloudtrail_access(None, "aws", "logs", &a), Answer::NotAllowed);
+        let first = json!({"Statement": cloudtrail_statements(None, "aws", "logs", std::slice::from_ref(&a))});
+        assert_eq!(cloudtrail_access(Some(&first), "aws", "logs", &a), Answer::Allowed);
+        assert_eq!(cloudtrail_access(Some(&first), "aws", "logs", &b), Answer::NotAllowed, "another trail's ARN");
+        let both = json!({"Statement": cloudtrail_statements(Some(&first), "aws", "logs", std::slice::from_ref(&b))});
+        assert_eq!(cloudtrail_access(Some(&both), "aws", "logs", &a), Answer::Allowed, "the first trail is kept");
+        assert_eq!(cloudtrail_access(Some(&both), "aws", "logs", &b), Answer::Allowed);
+        assert_eq!(b.objects("logs"), "logs/org/AWSLogs/123456789012/*");
+    }
+
+    #[test]
+    fn the_tls_statement_denies_plain_requests_on_bucket_and_objects() {
+        assert!(!denies_insecure_transport(None, "aws", "logs"));
+        let doc = json!({"Statement": [tls_deny_statement("aws", "logs")]});
+        assert!(denies_insecure_transport(Some(&doc), "aws", "logs"));
+        let objects_only = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::logs/*", "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
+        assert!(!denies_insecure_transport(Some(&objects_only), "aws", "logs"), "the bucket itself is open");
+        // CloudTrail's own writes are over TLS: the deny does not refuse them.
+        let with_ct = json!({"Statement": [tls_deny_statement("aws", "logs"),
+            cloudtrail_statements(None, "aws", "logs", &[writer("arn:t")])[0].clone(),
+            cloudtrail_statements(None, "aws", "logs", &[writer("arn:t")])[1].clone()]});
+        assert_eq!(cloudtrail_access(Some(&with_ct), "aws", "logs", &writer("arn:t")), Answer::Allowed);
+    }
+}
