@@ -416,6 +416,86 @@ def trail_cloudwatch_logs_arns_are_validated_and_empty_clears():
     CloudTrailResponse.create_trail = lambda self: _checked(self, original_create, False)
 
 @patch
+def kms_key_state_changes_accept_key_arns():
+    """AWS: DisableKey, EnableKey, ScheduleKeyDeletion and CancelKeyDeletion take a key id or a
+    key ARN (AWS KMS API Reference, KeyId). moto looks the ARN up as an id and fails with 500."""
+    from moto.kms.models import KmsBackend
+
+    for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
+        original = getattr(KmsBackend, name)
+
+        def by_id(self, key_id, *args, _original=original, **kwargs):
+            return _original(self, self.get_key_id(key_id), *args, **kwargs)
+
+        setattr(KmsBackend, name, by_id)
+
+
+def _key_policy_lets_cloudtrail_encrypt(policy: str, trail_arn: str) -> bool:
+    """Whether a key policy lets CloudTrail call kms:GenerateDataKey* for this trail: the
+    principal, the action and the two conditions AWS's statement carries."""
+    doc = json.loads(policy or "{}")
+    for stmt in _as_list(doc.get("Statement")):
+        if stmt.get("Effect") != "Allow":
+            continue
+        principal = stmt.get("Principal")
+        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        if not (principal == "*" or "cloudtrail.amazonaws.com" in services):
+            continue
+        if not any(fnmatch.fnmatchcase("kms:GenerateDataKey", a) for a in _as_list(stmt.get("Action"))):
+            continue
+        ok = True
+        for op, keys in (stmt.get("Condition") or {}).items():
+            for key, values in keys.items():
+                if key.lower() in ("kms:encryptioncontext:aws:cloudtrail:arn", "aws:sourcearn"):
+                    match = fnmatch.fnmatchcase if op in ("StringLike", "ArnLike") else (lambda a, b: a == b)
+                    ok = ok and any(match(trail_arn, v) for v in _as_list(values))
+        if ok:
+            return True
+    return False
+
+
+@patch
+def trail_kms_keys_are_checked():
+    """AWS: CreateTrail/UpdateTrail resolve KmsKeyId (key id, key ARN, alias or alias ARN) in the
+    trail's region: an unknown key fails with KmsKeyNotFoundException, a disabled or
+    pending-deletion one with KmsException, one whose policy does not let
+    cloudtrail.amazonaws.com call kms:GenerateDataKey* for the trail with
+    InsufficientEncryptionPolicyException; the trail then holds the key's ARN (CloudTrail API
+    Reference, UpdateTrail errors; CloudTrail User Guide, "Configure AWS KMS key policies for
+    CloudTrail"). moto stores any string."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.kms.models import kms_backends
+
+    def checked(original):
+        def handler(self):
+            key_id = self._get_param("KmsKeyId")
+            if not key_id:
+                return original(self)
+            backend = kms_backends[self.current_account][self.region]
+            try:
+                key = backend.describe_key(key_id)
+            except Exception:
+                raise _cloudtrail_error("KmsKeyNotFoundException", f"KMS key {key_id} does not exist in {self.region}.")
+            if key.key_state != "Enabled":
+                raise _cloudtrail_error("KmsException", f"KMS key {key.arn} is {key.key_state}.")
+            name = self._get_param("Name")
+            trail_arn = name if name.startswith("arn:") else f"arn:aws:cloudtrail:{self.region}:{self.current_account}:trail/{name}"
+            if not _key_policy_lets_cloudtrail_encrypt(key.policy, trail_arn):
+                raise _cloudtrail_error("InsufficientEncryptionPolicyException",
+                                        "Insufficient permissions to access S3 bucket or KMS key.")
+            out = original(self)
+            trail = self.cloudtrail_backend.get_trail(name)
+            trail.kms_key_id = key.arn
+            answer = json.loads(out)
+            answer["KmsKeyId"] = key.arn
+            return json.dumps(answer)
+        return handler
+
+    CloudTrailResponse.update_trail = checked(CloudTrailResponse.update_trail)
+    CloudTrailResponse.create_trail = checked(CloudTrailResponse.create_trail)
+
+
+@patch
 def get_trail_status_reports_cloudwatch_logs_delivery_errors():
     """AWS: GetTrailStatus returns LatestCloudWatchLogsDeliveryError, "any CloudWatch Logs error
     that CloudTrail encountered when attempting to deliver logs to CloudWatch Logs", and

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 22] = [
+const COVERED: [&str; 24] = [
+    "kms_key_state_changes_accept_key_arns",
+    "trail_kms_keys_are_checked",
     "s3_block_public_policy_refuses_public_policies",
     "s3_expected_bucket_owner_is_checked",
     "get_bucket_versioning_answers_versioning_configuration",
@@ -595,4 +597,49 @@ async fn get_bucket_versioning_answers_versioning_configuration() {
     s3.put_bucket_versioning().bucket("versioned").versioning_configuration(on).send().await.unwrap();
     let got = s3.get_bucket_versioning().bucket("versioned").send().await.unwrap();
     assert_eq!(got.status(), Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled));
+}
+
+/// UpdateTrail's KmsKeyId: an unknown key, a disabled key and a key whose policy leaves
+/// CloudTrail out are refused as AWS refuses them; a right one is stored as its ARN.
+#[tokio::test]
+async fn trail_kms_keys_are_checked() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trail = create_trail(&emulator, &c, "encrypted", false).await;
+    let update = |key: &str| c.cloudtrail.update_trail().name("encrypted").kms_key_id(key).send();
+    assert_eq!(code(update("alias/nothing").await), "KmsKeyNotFoundException");
+    let root = serde_json::json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"});
+    let plain =
+        c.kms.create_key().policy(serde_json::json!({"Statement": [root.clone()]}).to_string()).send().await.unwrap();
+    let plain = plain.key_metadata().unwrap().arn().unwrap().to_owned();
+    assert_eq!(code(update(&plain).await), "InsufficientEncryptionPolicyException");
+    let mut statements = vec![root];
+    statements.extend(logmend::cloudtrail::cloudtrail_encryption::statements_for(&trail, "aws", "123456789012"));
+    let right =
+        c.kms.create_key().policy(serde_json::json!({"Statement": statements}).to_string()).send().await.unwrap();
+    let right = right.key_metadata().unwrap().arn().unwrap().to_owned();
+    c.kms.create_alias().alias_name("alias/trails").target_key_id(&right).send().await.unwrap();
+    c.kms.disable_key().key_id(&right).send().await.unwrap();
+    assert_eq!(code(update("alias/trails").await), "KmsException");
+    c.kms.enable_key().key_id(&right).send().await.unwrap();
+    assert_eq!(code(update("alias/trails").await), "<succeeded>");
+    let got = c.cloudtrail.get_trail().name("encrypted").send().await.unwrap();
+    assert_eq!(got.trail().unwrap().kms_key_id(), Some(right.as_str()), "stored as the key's ARN");
+}
+
+/// A key's state changes by its ARN as by its id.
+#[tokio::test]
+async fn kms_key_state_changes_accept_key_arns() {
+    let emulator = Emulator::start();
+    let kms = emulator.clients("us-east-1").kms;
+    let key = kms.create_key().send().await.unwrap();
+    let arn = key.key_metadata().unwrap().arn().unwrap().to_owned();
+    let state =
+        || async { kms.describe_key().key_id(&arn).send().await.unwrap().key_metadata().unwrap().key_state().cloned() };
+    assert_eq!(code(kms.disable_key().key_id(&arn).send().await), "<succeeded>");
+    assert_eq!(state().await, Some(aws_sdk_kms::types::KeyState::Disabled));
+    assert_eq!(code(kms.enable_key().key_id(&arn).send().await), "<succeeded>");
+    assert_eq!(code(kms.schedule_key_deletion().key_id(&arn).pending_window_in_days(7).send().await), "<succeeded>");
+    assert_eq!(state().await, Some(aws_sdk_kms::types::KeyState::PendingDeletion));
+    assert_eq!(code(kms.cancel_key_deletion().key_id(&arn).send().await), "<succeeded>");
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod cloudtrail;
 mod cloudtrail_bucket;
+mod cloudtrail_encryption;
 mod cloudtrail_logging;
 mod cloudtrail_mocks;
 mod cloudtrail_validation;

@@ -5,6 +5,7 @@
 pub mod bucket;
 pub mod cloudtrail_bucket_protection;
 pub mod cloudtrail_cloudwatch_logs;
+pub mod cloudtrail_encryption;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_logging;
 pub mod trail;
@@ -45,6 +46,7 @@ pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
     &cloudtrail_logging::CloudtrailLogging,
     &cloudtrail_bucket_protection::CloudtrailBucketProtection,
+    &cloudtrail_encryption::CloudtrailEncryption,
 ];
 
 pub static FAMILY: Family =
