@@ -12,10 +12,11 @@
 
 use crate::Clients;
 use crate::bucket::{
-    self, Writer, bucket_exempt, bucket_region, cloudtrail_access, cloudtrail_statements, denies_insecure_transport,
-    public_access_gaps, read_policy, tls_deny_statement, trails_delivering_to, unless_absent,
+    self, BucketRef, bucket_named_in, bucket_of_trail, cloudtrail_access, cloudtrail_statements,
+    denies_insecure_transport, public_access_gaps, read_policy, tls_deny_statement, trail_bucket_writers,
+    trail_buckets_here, unless_absent,
 };
-use crate::trail::{parse_trail_arn, trail_exempt, trail_named_in};
+use crate::trail::parse_trail_arn;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter, MfaDeleteStatus, NoncurrentVersionExpiration, ObjectLockEnabled,
@@ -75,109 +76,6 @@ pub static SPEC: ControlSpec = ControlSpec {
 };
 
 pub struct CloudtrailBucketProtection;
-
-/// A bucket, or a trail whose bucket an event does not name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BucketRef {
-    Bucket(String),
-    Trail(String),
-}
-
-impl std::fmt::Display for BucketRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BucketRef::Bucket(b) => write!(f, "arn:aws:s3:::{b}"),
-            BucketRef::Trail(t) => f.write_str(t),
-        }
-    }
-}
-
-/// The bucket an S3 or CloudTrail event names.
-pub fn bucket_named_in(event: &ApiCallEvent) -> Result<BucketRef, EventError> {
-    if event.event_source == "s3.amazonaws.com" {
-        let bucket = event
-            .request_parameters
-            .str("bucketName")
-            .ok_or(EventError::MissingField { field: "detail.requestParameters.bucketName" })?;
-        return Ok(BucketRef::Bucket(bucket.to_owned()));
-    }
-    match event.response_str("s3BucketName").or_else(|| event.request_parameters.str("s3BucketName")) {
-        Some(b) => Ok(BucketRef::Bucket(b.to_owned())),
-        None => Ok(BucketRef::Trail(trail_named_in(event)?)),
-    }
-}
-
-/// A trail's bucket, for `expand`: none when the trail is gone.
-pub async fn bucket_of_trail(cx: &Context<'_, Clients>, trail: &str) -> Result<Vec<BucketRef>, ControlError> {
-    match cx.clients.cloudtrail.get_trail().name(trail).send().await {
-        Ok(out) => Ok(out
-            .trail()
-            .and_then(|t| t.s3_bucket_name())
-            .map(|b| BucketRef::Bucket(b.to_owned()))
-            .into_iter()
-            .collect()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => Ok(vec![]),
-        Err(e) => Err(AwsError::from_sdk("cloudtrail:GetTrail", trail, e).into()),
-    }
-}
-
-/// The distinct buckets of the trails this region sees that are in this region.
-pub async fn trail_buckets_here(cx: &Context<'_, Clients>) -> Result<Vec<BucketRef>, ControlError> {
-    let out = cx
-        .clients
-        .cloudtrail
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
-    let mut names: Vec<String> =
-        out.trail_list().iter().filter_map(|t| t.s3_bucket_name().map(str::to_owned)).collect();
-    names.sort();
-    names.dedup();
-    let mut here = Vec::new();
-    for name in names {
-        if bucket_region(cx, &name).await?.is_ok_and(|r| r == cx.region) {
-            here.push(BucketRef::Bucket(name));
-        }
-    }
-    Ok(here)
-}
-
-/// Whether this evaluation may change the bucket: the trails that write to it, or the reason
-/// to leave it alone (not a trail's, another region's or account's, exempt, shared with an
-/// exempt trail).
-pub async fn trail_bucket_writers(
-    cx: &Context<'_, Clients>,
-    bucket: &str,
-) -> Result<Result<Vec<Writer>, String>, ControlError> {
-    let trails = trails_delivering_to(cx, bucket).await?;
-    if trails.is_empty() {
-        return Ok(Err("no trail this region sees delivers to the bucket".into()));
-    }
-    match bucket_region(cx, bucket).await? {
-        Err(reason) => return Ok(Err(reason)),
-        Ok(region) if region != cx.region => {
-            return Ok(Err(format!("the bucket is in {region}; that region evaluates it")));
-        }
-        Ok(_) => {}
-    }
-    if bucket_exempt(cx, bucket).await? {
-        return Ok(Err(format!("tagged {}=true", cx.config.exempt_tag)));
-    }
-    // ListTags answers for the trails of this region only; a trail elsewhere is exempted with
-    // its bucket's tag.
-    for t in &trails {
-        let Some(arn) = t.trail_arn() else { continue };
-        let here = parse_trail_arn(arn)
-            .is_some_and(|a| a.region == cx.region && cx.account.is_none_or(|own| own == a.account));
-        if here && trail_exempt(cx, arn).await? {
-            return Ok(Err(format!("shared with trail {arn}, tagged {}=true", cx.config.exempt_tag)));
-        }
-    }
-    Ok(Ok(trails.iter().filter_map(Writer::of).collect()))
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketFinding {

@@ -3,6 +3,7 @@
 //! CloudTrail, CloudWatch Logs and IAM clients only.
 
 pub mod bucket;
+pub mod cloudtrail_bucket_access_logging;
 pub mod cloudtrail_bucket_protection;
 pub mod cloudtrail_cloudwatch_logs;
 pub mod cloudtrail_encryption;
@@ -47,6 +48,7 @@ pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_logging::CloudtrailLogging,
     &cloudtrail_bucket_protection::CloudtrailBucketProtection,
     &cloudtrail_encryption::CloudtrailEncryption,
+    &cloudtrail_bucket_access_logging::CloudtrailBucketAccessLogging,
 ];
 
 pub static FAMILY: Family =
