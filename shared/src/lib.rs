@@ -16,7 +16,10 @@ pub use logmend_rds as rds;
 
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
-    pub use logmend_cloudtrail::cloudtrail_cloudwatch_logs;
+    pub use logmend_cloudtrail::{
+        cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
+        cloudtrail_encryption, cloudtrail_log_file_validation, cloudtrail_logging,
+    };
     pub use logmend_core::control::*;
     pub use logmend_logs::log_group_retention;
     pub use logmend_mq::mq_broker_logs;
@@ -75,7 +78,8 @@ mod tests {
                 let (service, action) =
                     p.action.split_once(':').unwrap_or_else(|| panic!("{id}: {:?} is not service:Action", p.action));
                 assert!(
-                    !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    !service.is_empty()
+                        && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                     "{id}: {}",
                     p.action
                 );

@@ -151,6 +151,16 @@ async fn mfa_delete_and_object_lock_are_reported_never_attempted() {
     assert!(!emulator.mutating_calls().iter().any(|c| c.contains("ObjectLock")), "{:?}", emulator.mutating_calls());
     // A bucket made with Object Lock is protected from deletion: compliant once the rest is done.
     c.s3.create_bucket().bucket("locked-logs-2").object_lock_enabled_for_bucket(true).send().await.unwrap();
+    // Enabled alone locks nothing CloudTrail writes: a default retention does.
+    use aws_sdk_s3::types::{
+        DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
+    };
+    let retention = DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(365).build();
+    let lock = ObjectLockConfiguration::builder()
+        .object_lock_enabled(ObjectLockEnabled::Enabled)
+        .rule(ObjectLockRule::builder().default_retention(retention).build())
+        .build();
+    c.s3.put_object_lock_configuration().bucket("locked-logs-2").object_lock_configuration(lock).send().await.unwrap();
     c.cloudtrail.update_trail().name(TRAIL).s3_bucket_name("locked-logs-2").send().await.unwrap();
     let mut e = sample_event("s3/put-bucket-policy.json");
     e["detail"]["requestParameters"]["bucketName"] = json!("locked-logs-2");

@@ -14,9 +14,14 @@ fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
 }
 
+/// The trail's decision; StopLogging and UpdateTrail also decide the region's baseline, after it.
 async fn one(app: &Logmend, event: &serde_json::Value) -> logmend::Decision {
     let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(!out.is_empty() && out.len() <= 2, "{out:?}");
+    if let Some(baseline) = out.get(1) {
+        assert!(baseline.decision.resource.ends_with(":trail/*"), "{out:?}");
+        assert_ne!(baseline.decision.verdict, Verdict::Failed, "{out:?}");
+    }
     out.remove(0).decision
 }
 
@@ -43,9 +48,17 @@ async fn a_stopped_trail_logs_again_after_its_stop_logging_event_and_the_start_e
         one(&app, &sample_event("cloudtrail/update-trail-with-cloudwatch.json")).await.verdict,
         Verdict::Compliant
     );
+    // Then the region's baseline: the trail covers it.
     assert_eq!(
         emulator.recorded_calls(),
-        ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
+        [
+            "cloudtrail:GetTrail",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors"
+        ]
     );
 
     let c = emulator.clients("us-east-1");

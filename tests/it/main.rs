@@ -3,6 +3,7 @@
 mod cli;
 mod cloudtrail;
 mod cloudtrail_access_logging;
+mod cloudtrail_baseline;
 mod cloudtrail_bucket;
 mod cloudtrail_encryption;
 mod cloudtrail_logging;

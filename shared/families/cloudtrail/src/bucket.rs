@@ -8,9 +8,10 @@ use aws_sdk_cloudtrail::types::Trail;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention,
+    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 use logmend_core::aws::AwsError;
 use logmend_core::control::{Context, ControlError, is_exempt};
@@ -288,9 +289,16 @@ pub async fn enable_versioning(cx: &Context<'_, Clients>, bucket: &str) -> Resul
 }
 
 /// A bucket logmend owns, made safe before anything is written to it: Block Public Access,
-/// default encryption (SSE-S3), the managed-by tag. An existing one of logmend's is reused.
-pub async fn create_owned_bucket(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
-    let mut create = cx.clients.s3.create_bucket().bucket(bucket);
+/// default encryption (SSE-S3), the managed-by tag, and with `object_lock_days` Object Lock
+/// (possible only at creation) with that default retention in governance mode. An existing
+/// one of logmend's is reused.
+pub async fn create_owned_bucket(
+    cx: &Context<'_, Clients>,
+    bucket: &str,
+    object_lock_days: Option<i32>,
+) -> Result<(), AwsError> {
+    let mut create =
+        cx.clients.s3.create_bucket().bucket(bucket).set_object_lock_enabled_for_bucket(object_lock_days.map(|_| true));
     // us-east-1 takes no location constraint (S3 API Reference, CreateBucket).
     if cx.region != "us-east-1" {
         let conf =
@@ -325,6 +333,23 @@ pub async fn create_owned_bucket(cx: &Context<'_, Clients>, bucket: &str) -> Res
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("s3:PutEncryptionConfiguration", bucket, e))?;
+    if let Some(days) = object_lock_days {
+        // Governance mode: a person with s3:BypassGovernanceRetention can still remove a file
+        // (compliance mode could never be undone, not even by the root user).
+        let retention = DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(days).build();
+        let lock = ObjectLockConfiguration::builder()
+            .object_lock_enabled(ObjectLockEnabled::Enabled)
+            .rule(ObjectLockRule::builder().default_retention(retention).build())
+            .build();
+        cx.clients
+            .s3
+            .put_object_lock_configuration()
+            .bucket(bucket)
+            .object_lock_configuration(lock)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:PutBucketObjectLockConfiguration", bucket, e))?;
+    }
     let tag = Tag::builder().key(MANAGED_BY_TAG.0).value(MANAGED_BY_TAG.1).build().expect("key and value are set");
     cx.clients
         .s3

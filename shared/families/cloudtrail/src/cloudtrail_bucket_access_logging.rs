@@ -347,7 +347,9 @@ impl Control for CloudtrailBucketAccessLogging {
         let s3 = &cx.clients.s3;
         for step in plan {
             let sent = match step {
-                AccessLoggingStep::CreateLogBucket { log_bucket } => bucket::create_owned_bucket(cx, log_bucket).await,
+                AccessLoggingStep::CreateLogBucket { log_bucket } => {
+                    bucket::create_owned_bucket(cx, log_bucket, None).await
+                }
                 AccessLoggingStep::PutLogBucketPolicy { log_bucket, policy } => {
                     bucket::put_policy(cx, log_bucket, policy).await
                 }

@@ -223,11 +223,14 @@ impl Control for CloudtrailBucketProtection {
                 "s3:GetBucketObjectLockConfiguration",
                 &bucket,
             )?;
-            let locked = lock
-                .and_then(|l| l.object_lock_configuration().cloned())
-                .is_some_and(|c| c.object_lock_enabled() == Some(&ObjectLockEnabled::Enabled));
+            let locked = lock.and_then(|l| l.object_lock_configuration().cloned()).is_some_and(|c| {
+                // Object Lock without a default retention locks only objects written with one,
+                // and CloudTrail writes none.
+                c.object_lock_enabled() == Some(&ObjectLockEnabled::Enabled)
+                    && c.rule().and_then(|r| r.default_retention()).is_some()
+            });
             if !locked {
-                left.push("log files can be deleted: MFA delete is off (only the bucket owner's root user can turn it on, with its MFA device: PutBucketVersioning MFADelete=Enabled) and Object Lock is off (the owner's decision: at creation or with PutObjectLockConfiguration); logmend attempts neither (LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=off stops this report)".to_owned());
+                left.push("log files can be deleted: MFA delete is off (only the bucket owner's root user can turn it on, with its MFA device: PutBucketVersioning MFADelete=Enabled) and Object Lock has no default retention (the owner's decision: at creation or with PutObjectLockConfiguration); logmend attempts neither (LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=off stops this report)".to_owned());
             }
         }
         let mut lifecycle = None;

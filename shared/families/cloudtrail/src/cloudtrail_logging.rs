@@ -12,6 +12,7 @@
 //! the others are kept.
 
 use crate::Clients;
+use crate::baseline::{BaselinePlan, baseline_resource, covering_trail};
 use crate::trail::{list_trail_arns, read_home_trail, trail_exempt, trail_named_in};
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType};
 use logmend_core::aws::AwsError;
@@ -32,29 +33,49 @@ pub static SPEC: ControlSpec = ControlSpec {
     resource_type: "AWS::CloudTrail::Trail",
     triggers: &[Trigger {
         event_source: "cloudtrail.amazonaws.com",
-        event_names: &["CreateTrail", "UpdateTrail", "StopLogging", "StartLogging", "PutEventSelectors"],
+        event_names: &["CreateTrail", "UpdateTrail", "DeleteTrail", "StopLogging", "StartLogging", "PutEventSelectors"],
     }],
-    compliant_when: "the trail is logging (GetTrailStatus IsLogging) and its event selectors include management events, read and write",
-    fix: "StartLogging; PutEventSelectors with every existing selector kept and the management part made read-and-write (a selector added or widened)",
+    compliant_when: "the trail is logging (GetTrailStatus IsLogging) and its event selectors include management events, read and write; and some multi-region trail that does so covers the region",
+    fix: "StartLogging; PutEventSelectors with every existing selector kept and the management part made read-and-write (a selector added or widened); with LOGMEND_BASELINE_TRAIL, in LOGMEND_BASELINE_TRAIL_REGION, a multi-region trail and its locked bucket where no trail covers the region",
     reads: &[
         Permission::any("cloudtrail:GetTrail"),
         Permission::any("cloudtrail:GetTrailStatus"),
         Permission::any("cloudtrail:GetEventSelectors"),
+        Permission::any("cloudtrail:DescribeTrails"),
         Permission::any("cloudtrail:ListTrails"),
         Permission::any("cloudtrail:ListTags"),
     ],
-    writes: &[Permission::any("cloudtrail:StartLogging"), Permission::any("cloudtrail:PutEventSelectors")],
+    writes: &[
+        Permission::any("cloudtrail:StartLogging"),
+        Permission::any("cloudtrail:PutEventSelectors"),
+        Permission::any("cloudtrail:CreateTrail"),
+        Permission::any("s3:CreateBucket"),
+        Permission::any("s3:PutBucketPublicAccessBlock"),
+        Permission::any("s3:PutEncryptionConfiguration"),
+        Permission::any("s3:PutBucketObjectLockConfiguration"),
+        Permission::any("s3:PutBucketTagging"),
+        Permission::any("s3:PutBucketPolicy"),
+        Permission::any("s3:PutBucketVersioning"),
+    ],
 };
 
 pub struct CloudtrailLogging;
 
-/// A trail by name or ARN.
+/// A trail by name or ARN, or the region's baseline: whether some multi-region trail covers
+/// it. Untagged, so a queued plain trail name still reads.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LoggingTrail(pub String);
+#[serde(untagged)]
+pub enum LoggingTarget {
+    Trail(String),
+    Baseline { baseline: String },
+}
 
-impl std::fmt::Display for LoggingTrail {
+impl std::fmt::Display for LoggingTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            LoggingTarget::Trail(t) => f.write_str(t),
+            LoggingTarget::Baseline { baseline } => write!(f, "the multi-region trail of {baseline}"),
+        }
     }
 }
 
@@ -66,7 +87,14 @@ pub enum Selectors {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LoggingFinding {
+pub enum LoggingFinding {
+    Trail(TrailLogging),
+    /// No trail covers the region: the baseline to create, when logmend may.
+    Baseline(Option<BaselinePlan>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailLogging {
     pub trail_arn: String,
     pub stopped: bool,
     /// The selectors to write, when the management part is not whole; `Err`: it cannot be made
@@ -78,6 +106,7 @@ pub struct LoggingFinding {
 pub enum LoggingStep {
     StartLogging { trail_arn: String },
     PutEventSelectors { trail_arn: String, selectors: Selectors },
+    CreateBaseline(BaselinePlan),
 }
 
 fn basic_logs_all_management(s: &EventSelector) -> bool {
@@ -155,7 +184,7 @@ impl ToBuilder for EventSelector {
     }
 }
 
-async fn read_selectors(cx: &Context<'_, Clients>, trail_arn: &str) -> Result<Selectors, ControlError> {
+pub async fn read_selectors(cx: &Context<'_, Clients>, trail_arn: &str) -> Result<Selectors, ControlError> {
     let out = cx
         .clients
         .cloudtrail
@@ -173,7 +202,7 @@ async fn read_selectors(cx: &Context<'_, Clients>, trail_arn: &str) -> Result<Se
 
 impl Control for CloudtrailLogging {
     type Clients = Clients;
-    type Target = LoggingTrail;
+    type Target = LoggingTarget;
     type Finding = LoggingFinding;
     type Step = LoggingStep;
 
@@ -181,20 +210,37 @@ impl Control for CloudtrailLogging {
         &SPEC
     }
 
-    fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<LoggingTrail>, EventError> {
-        Ok(vec![LoggingTrail(trail_named_in(event)?)])
+    /// The trail, and, for the events that can leave a region without a covering trail, the
+    /// region's baseline (after the trail: a trail started again covers it once more).
+    fn targets_in(&self, event: &ApiCallEvent) -> Result<Vec<LoggingTarget>, EventError> {
+        let baseline = LoggingTarget::Baseline { baseline: event.region.clone() };
+        Ok(match event.event_name.as_str() {
+            "DeleteTrail" => vec![baseline],
+            // PutEventSelectors is left to the trail's own check: its fix restores coverage.
+            "StopLogging" | "UpdateTrail" => {
+                vec![LoggingTarget::Trail(trail_named_in(event)?), baseline]
+            }
+            _ => vec![LoggingTarget::Trail(trail_named_in(event)?)],
+        })
     }
 
-    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<LoggingTrail>, ControlError> {
-        Ok(list_trail_arns(cx).await?.into_iter().map(LoggingTrail).collect())
+    async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<LoggingTarget>, ControlError> {
+        let mut targets: Vec<LoggingTarget> =
+            list_trail_arns(cx).await?.into_iter().map(LoggingTarget::Trail).collect();
+        targets.push(LoggingTarget::Baseline { baseline: cx.region.to_owned() });
+        Ok(targets)
     }
 
     async fn check(
         &self,
         cx: &Context<'_, Clients>,
-        target: &LoggingTrail,
+        target: &LoggingTarget,
     ) -> Result<Checked<LoggingFinding>, ControlError> {
-        let trail = match read_home_trail(cx, &target.0).await? {
+        let name = match target {
+            LoggingTarget::Trail(name) => name,
+            LoggingTarget::Baseline { .. } => return check_baseline(cx).await,
+        };
+        let trail = match read_home_trail(cx, name).await? {
             Ok(t) => t,
             Err(skip) => return Ok(Checked { resource: skip.resource, state: State::Skipped(skip.reason) }),
         };
@@ -235,12 +281,16 @@ impl Control for CloudtrailLogging {
             resource: arn.clone(),
             state: State::Noncompliant {
                 reason: format!("trail {} {}", trail.name, problems.join("; ")),
-                finding: LoggingFinding { trail_arn: arn, stopped, selectors },
+                finding: LoggingFinding::Trail(TrailLogging { trail_arn: arn, stopped, selectors }),
             },
         })
     }
 
     fn plan(&self, _config: &Config, f: &LoggingFinding) -> Vec<LoggingStep> {
+        let f = match f {
+            LoggingFinding::Trail(t) => t,
+            LoggingFinding::Baseline(plan) => return plan.iter().cloned().map(LoggingStep::CreateBaseline).collect(),
+        };
         let mut steps = Vec::new();
         if let Some(Ok(selectors)) = &f.selectors {
             steps.push(LoggingStep::PutEventSelectors { trail_arn: f.trail_arn.clone(), selectors: selectors.clone() });
@@ -253,6 +303,7 @@ impl Control for CloudtrailLogging {
 
     fn describe(&self, step: &LoggingStep) -> Change {
         match step {
+            LoggingStep::CreateBaseline(plan) => plan.describe(),
             LoggingStep::StartLogging { .. } => {
                 Change::new("cloudtrail:StartLogging", "the trail logs again".to_owned())
             }
@@ -283,6 +334,7 @@ impl Control for CloudtrailLogging {
         let mut done = Vec::new();
         for step in plan {
             let sent = match step {
+                LoggingStep::CreateBaseline(plan) => plan.apply(cx).await,
                 LoggingStep::StartLogging { trail_arn } => ct
                     .start_logging()
                     .name(trail_arn)
@@ -307,8 +359,55 @@ impl Control for CloudtrailLogging {
             }
             done.push(self.describe(step));
         }
-        Ok(Applied::Fixed("logging management events, read and write".into()))
+        Ok(Applied::Fixed(match plan.first() {
+            Some(LoggingStep::CreateBaseline(p)) => {
+                format!(
+                    "created trail {}: every region's management events, read and write, into {}",
+                    p.trail_name, p.bucket
+                )
+            }
+            _ => "logging management events, read and write".into(),
+        }))
     }
+}
+
+/// Whether a multi-region trail covers the region; if none does, the baseline to create (only
+/// with LOGMEND_BASELINE_TRAIL, only from LOGMEND_BASELINE_TRAIL_REGION).
+async fn check_baseline(cx: &Context<'_, Clients>) -> Result<Checked<LoggingFinding>, ControlError> {
+    let Some(account) = cx.account else {
+        return Ok(Checked {
+            resource: format!("the trails of {}", cx.region),
+            state: State::Skipped("the account is not known, so neither is its baseline".into()),
+        });
+    };
+    let resource = baseline_resource(cx.region, account);
+    if let Some(arn) = covering_trail(cx).await? {
+        return Ok(Checked {
+            resource,
+            state: State::Compliant(format!("trail {arn} logs every region's management events, read and write")),
+        });
+    }
+    let gap = "no multi-region trail logs this region's management events, read and write";
+    let (reason, plan) = match &cx.config.baseline_trail {
+        None => (format!("{gap}; set LOGMEND_BASELINE_TRAIL to have logmend create one"), None),
+        Some(name) if cx.region != cx.config.baseline_trail_region => {
+            (format!("{gap}; logmend creates trail {name} from {}", cx.config.baseline_trail_region), None)
+        }
+        Some(name) => match cx.clients.cloudtrail.get_trail().name(name).send().await {
+            // The per-trail check starts it and fixes its selectors; a single-region trail of
+            // that name is someone's decision.
+            Ok(got) if got.trail().is_some() => {
+                (format!("{gap}; trail {name} exists but is not a multi-region trail logging management events"), None)
+            }
+            Ok(_) => (gap.to_owned(), None),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_trail_not_found_exception()) => {
+                let days = cx.config.trail_log_expiration_days.unwrap_or(365);
+                (gap.to_owned(), Some(BaselinePlan::new(name, cx.region, account, days)))
+            }
+            Err(e) => return Err(AwsError::from_sdk("cloudtrail:GetTrail", name.as_str(), e).into()),
+        },
+    };
+    Ok(Checked { resource, state: State::Noncompliant { reason, finding: LoggingFinding::Baseline(plan) } })
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
-//! logmend's CloudTrail family: a trail's delivery to CloudWatch Logs (CloudTrail.5), its
-//! log file validation (CloudTrail.4) and its logging of management events (CloudTrail.1/.3). Its function is `trail-cloudwatch`; it links the
-//! CloudTrail, CloudWatch Logs and IAM clients only.
+//! logmend's CloudTrail family: every region covered by a logging multi-region trail
+//! (CloudTrail.1/.3), each trail logging management events, validated (CloudTrail.4),
+//! encrypted (CloudTrail.2) and delivered to CloudWatch Logs (CloudTrail.5), and its S3 store
+//! locked down (CloudTrail.6) and access-logged (CloudTrail.7). Its function is
+//! `trail-cloudwatch`; it links the CloudTrail, CloudWatch Logs, IAM, S3 and KMS clients only.
 
+pub mod baseline;
 pub mod bucket;
 pub mod cloudtrail_bucket_access_logging;
 pub mod cloudtrail_bucket_protection;
@@ -52,4 +55,4 @@ pub static CONTROLS: &[&dyn ControlDef] = &[
 ];
 
 pub static FAMILY: Family =
-    Family { name: "cloudtrail", function: "trail-cloudwatch", title: "CloudTrail delivery", controls: CONTROLS };
+    Family { name: "cloudtrail", function: "trail-cloudwatch", title: "CloudTrail and its store", controls: CONTROLS };
