@@ -1134,13 +1134,15 @@ _MQ_ROUTES = [
     ("POST", ("v1", "brokers", None, "reboot"), "RebootBroker"),
 ]
 
-THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException"}
+THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException", "s3": "SlowDown"}
 NOT_FOUND_CODE = {
     "mq": ("NotFoundException", 404),
     "cloudtrail": ("TrailNotFoundException", 400),
     "logs": ("ResourceNotFoundException", 400),
     "iam": ("NoSuchEntity", 404),
     "sqs": ("AWS.SimpleQueueService.NonExistentQueue", 400),
+    "s3": ("NoSuchBucket", 404),
+    "kms": ("NotFoundException", 400),
 }
 RDS_NOT_FOUND = {"Instance": "DBInstanceNotFound", "ParameterGroup": "DBParameterGroupNotFound", "Cluster": "DBClusterNotFoundFault"}
 
@@ -1161,12 +1163,39 @@ def _request_call(environ, body: bytes) -> tuple[str, str, str]:
         if kv.startswith("Action="):
             return service, kv[len("Action="):], "query"
     segments = tuple(p for p in environ.get("PATH_INFO", "").split("/") if p)
+    if service == "s3":
+        return service, _s3_action(environ.get("REQUEST_METHOD", ""), segments, environ.get("QUERY_STRING", "")), "rest-xml"
     for method, route, action in _MQ_ROUTES:
         if method == environ.get("REQUEST_METHOD") and len(route) == len(segments) and all(
             r is None or r == s for r, s in zip(route, segments)
         ):
             return service, action, "rest-json"
     return service, f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}", "rest-json"
+
+
+_S3_SUBRESOURCES = {
+    "location": ("GetBucketLocation", None, None), "tagging": ("GetBucketTagging", "PutBucketTagging", None),
+    "policy": ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"),
+    "publicAccessBlock": ("GetBucketPublicAccessBlock", "PutBucketPublicAccessBlock", "PutBucketPublicAccessBlock"),
+    "versioning": ("GetBucketVersioning", "PutBucketVersioning", None),
+    "object-lock": ("GetBucketObjectLockConfiguration", "PutBucketObjectLockConfiguration", None),
+    "lifecycle": ("GetLifecycleConfiguration", "PutLifecycleConfiguration", "PutLifecycleConfiguration"),
+    "logging": ("GetBucketLogging", "PutBucketLogging", None),
+    "encryption": ("GetEncryptionConfiguration", "PutEncryptionConfiguration", None),
+    "acl": ("GetBucketAcl", "PutBucketAcl", None),
+}
+
+
+def _s3_action(method: str, segments: tuple, query: str) -> str:
+    """The IAM action of a path-style S3 request, as the harness's recorder names it."""
+    keys = [kv.split("=", 1)[0] for kv in query.split("&") if kv and not kv.startswith("x-id")]
+    for key in keys:
+        if key in _S3_SUBRESOURCES:
+            get, put, delete = _S3_SUBRESOURCES[key]
+            return {"GET": get, "PUT": put, "DELETE": delete}.get(method) or f"{method} ?{key}"
+    if len(segments) == 1:
+        return {"PUT": "CreateBucket", "DELETE": "DeleteBucket"}.get(method, "ListBucket")
+    return {"PUT": "PutObject", "DELETE": "DeleteObject"}.get(method, "GetObject")
 
 
 def _is_write(action: str) -> bool:
@@ -1180,6 +1209,9 @@ def _error_response(service: str, action: str, protocol: str, status: int, code:
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'Unknown'}</Code>"
                 f"<Message>{message}</Message></Error><RequestId>logmend-fault</RequestId></ErrorResponse>")
         return Response(body, status=status, mimetype="text/xml")
+    if protocol == "rest-xml":
+        body = f"<Error><Code>{code or 'Unknown'}</Code><Message>{message}</Message><RequestId>logmend-fault</RequestId></Error>"
+        return Response(body, status=status, mimetype="application/xml")
     headers = {"x-amzn-ErrorType": code} if code else {}
     payload = {"message": message}
     if code and protocol == "json":
@@ -1275,7 +1307,7 @@ def fault_injecting(app):
             return app(environ, start_response)
         if fault == "throttle":
             code = THROTTLE_CODE.get(service, "ThrottlingException")
-            status = 429 if service == "mq" else 400
+            status = 429 if service == "mq" else 503 if service == "s3" else 400
             resp = _error_response(service, action, protocol, status, code, "Rate exceeded")
         elif fault == "http-429":
             resp = _error_response(service, action, protocol, 429, None, "Too Many Requests")
@@ -1287,7 +1319,7 @@ def fault_injecting(app):
             code, status = _not_found_code(service, action)
             resp = _error_response(service, action, protocol, status, code, "the resource does not exist (deleted)")
         elif fault == "access-denied":
-            code = "AccessDenied" if protocol == "query" else "AccessDeniedException"
+            code = "AccessDenied" if protocol in ("query", "rest-xml") else "AccessDeniedException"
             resp = _error_response(service, action, protocol, 403, code, "not authorized (logmend fault)")
         elif fault == "propagation":
             resp = _error_response(service, action, protocol, 400, "InvalidCloudWatchLogsRoleArnException",

@@ -217,7 +217,8 @@ impl Control for CloudtrailLogging {
         Ok(match event.event_name.as_str() {
             "DeleteTrail" => vec![baseline],
             // PutEventSelectors is left to the trail's own check: its fix restores coverage.
-            "StopLogging" | "UpdateTrail" => {
+            // StartLogging (logmend's own, too) may have restored it.
+            "StopLogging" | "StartLogging" | "UpdateTrail" => {
                 vec![LoggingTarget::Trail(trail_named_in(event)?), baseline]
             }
             _ => vec![LoggingTarget::Trail(trail_named_in(event)?)],
