@@ -8,6 +8,7 @@
 use crate::Clients;
 use crate::bucket::{self, Writer, cloudtrail_statements, tls_deny_statement};
 use crate::cloudtrail_logging::{logs_all_management, read_selectors};
+use crate::trail::describe_trails;
 use aws_sdk_cloudtrail::types::Trail;
 use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::control::{Context, ControlError};
@@ -56,15 +57,7 @@ async fn covers(cx: &Context<'_, Clients>, trail: &Trail) -> Result<bool, Contro
 
 /// The trail that covers this region, if any.
 pub async fn covering_trail(cx: &Context<'_, Clients>) -> Result<Option<String>, ControlError> {
-    let out = cx
-        .clients
-        .cloudtrail
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
-    for t in out.trail_list() {
+    for t in &describe_trails(cx, true).await? {
         if covers(cx, t).await? {
             return Ok(t.trail_arn().map(str::to_owned));
         }

@@ -3,7 +3,7 @@
 //! Shared by the bucket controls and the baseline trail.
 
 use crate::Clients;
-use crate::trail::{parse_trail_arn, trail_exempt, trail_named_in};
+use crate::trail::{describe_trails, parse_trail_arn, trail_exempt, trail_named_in};
 use aws_sdk_cloudtrail::types::Trail;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -14,6 +14,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 use logmend_core::aws::AwsError;
+use logmend_core::control::{Checked, State};
 use logmend_core::control::{Context, ControlError, is_exempt};
 use logmend_core::event::{ApiCallEvent, EventError};
 use logmend_core::resource_policy::{self, Answer, Principal, Request};
@@ -78,15 +79,7 @@ impl Writer {
 /// The trails this region sees (its own and other regions' multi-region trails) that deliver
 /// to `bucket`.
 pub async fn trails_delivering_to(cx: &Context<'_, Clients>, bucket: &str) -> Result<Vec<Trail>, ControlError> {
-    let out = cx
-        .clients
-        .cloudtrail
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
-    Ok(out.trail_list().iter().filter(|t| t.s3_bucket_name() == Some(bucket)).cloned().collect())
+    Ok(describe_trails(cx, true).await?.into_iter().filter(|t| t.s3_bucket_name() == Some(bucket)).collect())
 }
 
 /// Where the bucket is, asked as its owner: `Err(reason)` when it is gone or another account's.
@@ -408,18 +401,18 @@ pub async fn bucket_of_trail(cx: &Context<'_, Clients>, trail: &str) -> Result<V
     }
 }
 
+/// A trail stands for its bucket; a bucket for itself.
+pub async fn expand(cx: &Context<'_, Clients>, target: BucketRef) -> Result<Vec<BucketRef>, ControlError> {
+    match target {
+        BucketRef::Trail(t) => bucket_of_trail(cx, &t).await,
+        b => Ok(vec![b]),
+    }
+}
+
 /// The distinct buckets of the trails this region sees that are in this region.
 pub async fn trail_buckets_here(cx: &Context<'_, Clients>) -> Result<Vec<BucketRef>, ControlError> {
-    let out = cx
-        .clients
-        .cloudtrail
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
     let mut names: Vec<String> =
-        out.trail_list().iter().filter_map(|t| t.s3_bucket_name().map(str::to_owned)).collect();
+        describe_trails(cx, true).await?.iter().filter_map(|t| t.s3_bucket_name().map(str::to_owned)).collect();
     names.sort();
     names.dedup();
     let mut here = Vec::new();
@@ -463,6 +456,39 @@ pub async fn trail_bucket_writers(
         }
     }
     Ok(Ok(trails.iter().filter_map(Writer::of).collect()))
+}
+
+/// A trail's bucket that this evaluation may change: its name, the trails that write to it,
+/// its partition and its ARN.
+pub struct TrailBucket {
+    pub bucket: String,
+    pub writers: Vec<Writer>,
+    pub partition: String,
+    pub arn: String,
+}
+
+/// The bucket a target names, with the rules of [`trail_bucket_writers`]; `Err` is the
+/// skipped decision to give instead.
+pub async fn trail_bucket<F>(
+    cx: &Context<'_, Clients>,
+    target: &BucketRef,
+) -> Result<Result<TrailBucket, Checked<F>>, ControlError> {
+    let skipped = |resource: String, reason: String| Checked { resource, state: State::Skipped(reason) };
+    let bucket = match target {
+        BucketRef::Bucket(b) => b.clone(),
+        BucketRef::Trail(t) => match bucket_of_trail(cx, t).await?.pop() {
+            Some(BucketRef::Bucket(b)) => b,
+            _ => return Ok(Err(skipped(t.clone(), "the trail no longer exists".into()))),
+        },
+    };
+    let writers = match trail_bucket_writers(cx, &bucket).await? {
+        Ok(w) => w,
+        Err(reason) => return Ok(Err(skipped(format!("arn:aws:s3:::{bucket}"), reason))),
+    };
+    let partition =
+        writers.first().and_then(|w| parse_trail_arn(&w.trail_arn)).map_or("aws", |a| a.partition).to_owned();
+    let arn = bucket_arn(&partition, &bucket);
+    Ok(Ok(TrailBucket { bucket, writers, partition, arn }))
 }
 
 #[cfg(test)]

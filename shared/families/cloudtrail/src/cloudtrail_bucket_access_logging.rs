@@ -14,8 +14,8 @@
 
 use crate::Clients;
 use crate::bucket::{
-    self, BucketRef, bucket_named_in, bucket_of_trail, denies_insecure_transport, read_policy, tls_deny_statement,
-    trail_bucket_writers, trail_buckets_here,
+    self, BucketRef, TrailBucket, bucket_named_in, denies_insecure_transport, read_policy, tls_deny_statement,
+    trail_bucket, trail_buckets_here,
 };
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLoggingStatus, ExpirationStatus, LifecycleExpiration, LifecycleRule,
@@ -163,10 +163,7 @@ impl Control for CloudtrailBucketAccessLogging {
     }
 
     async fn expand(&self, cx: &Context<'_, Clients>, target: BucketRef) -> Result<Vec<BucketRef>, ControlError> {
-        match target {
-            BucketRef::Trail(t) => bucket_of_trail(cx, &t).await,
-            b => Ok(vec![b]),
-        }
+        bucket::expand(cx, target).await
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<BucketRef>, ControlError> {
@@ -178,30 +175,10 @@ impl Control for CloudtrailBucketAccessLogging {
         cx: &Context<'_, Clients>,
         target: &BucketRef,
     ) -> Result<Checked<AccessLoggingFinding>, ControlError> {
-        let bucket = match target {
-            BucketRef::Bucket(b) => b.clone(),
-            BucketRef::Trail(t) => match bucket_of_trail(cx, t).await?.pop() {
-                Some(BucketRef::Bucket(b)) => b,
-                _ => {
-                    return Ok(Checked {
-                        resource: t.clone(),
-                        state: State::Skipped("the trail no longer exists".into()),
-                    });
-                }
-            },
+        let TrailBucket { bucket, writers, partition, arn: resource } = match trail_bucket(cx, target).await? {
+            Ok(b) => b,
+            Err(skipped) => return Ok(skipped),
         };
-        let writers = match trail_bucket_writers(cx, &bucket).await? {
-            Ok(w) => w,
-            Err(reason) => {
-                return Ok(Checked { resource: format!("arn:aws:s3:::{bucket}"), state: State::Skipped(reason) });
-            }
-        };
-        let partition = writers
-            .first()
-            .and_then(|w| crate::trail::parse_trail_arn(&w.trail_arn))
-            .map_or("aws", |a| a.partition)
-            .to_owned();
-        let resource = bucket::bucket_arn(&partition, &bucket);
         // The bucket's own account: the event's or the function's; else the trail's.
         let account =
             cx.account.map(str::to_owned).or_else(|| writers.first().map(|w| w.account.clone())).unwrap_or_default();

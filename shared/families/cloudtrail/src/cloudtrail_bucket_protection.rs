@@ -12,11 +12,9 @@
 
 use crate::Clients;
 use crate::bucket::{
-    self, BucketRef, bucket_named_in, bucket_of_trail, cloudtrail_access, cloudtrail_statements,
-    denies_insecure_transport, public_access_gaps, read_policy, tls_deny_statement, trail_bucket_writers,
-    trail_buckets_here, unless_absent,
+    self, BucketRef, TrailBucket, bucket_named_in, cloudtrail_access, cloudtrail_statements, denies_insecure_transport,
+    public_access_gaps, read_policy, tls_deny_statement, trail_bucket, trail_buckets_here, unless_absent,
 };
-use crate::trail::parse_trail_arn;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter, MfaDeleteStatus, NoncurrentVersionExpiration, ObjectLockEnabled,
@@ -135,10 +133,7 @@ impl Control for CloudtrailBucketProtection {
     }
 
     async fn expand(&self, cx: &Context<'_, Clients>, target: BucketRef) -> Result<Vec<BucketRef>, ControlError> {
-        match target {
-            BucketRef::Trail(t) => bucket_of_trail(cx, &t).await,
-            b => Ok(vec![b]),
-        }
+        bucket::expand(cx, target).await
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<BucketRef>, ControlError> {
@@ -150,27 +145,10 @@ impl Control for CloudtrailBucketProtection {
         cx: &Context<'_, Clients>,
         target: &BucketRef,
     ) -> Result<Checked<BucketFinding>, ControlError> {
-        let bucket = match target {
-            BucketRef::Bucket(b) => b.clone(),
-            BucketRef::Trail(t) => match bucket_of_trail(cx, t).await?.pop() {
-                Some(BucketRef::Bucket(b)) => b,
-                _ => {
-                    return Ok(Checked {
-                        resource: t.clone(),
-                        state: State::Skipped("the trail no longer exists".into()),
-                    });
-                }
-            },
+        let TrailBucket { bucket, writers, partition, arn: resource } = match trail_bucket(cx, target).await? {
+            Ok(b) => b,
+            Err(skipped) => return Ok(skipped),
         };
-        let writers = match trail_bucket_writers(cx, &bucket).await? {
-            Ok(w) => w,
-            Err(reason) => {
-                return Ok(Checked { resource: format!("arn:aws:s3:::{bucket}"), state: State::Skipped(reason) });
-            }
-        };
-        let partition =
-            writers.first().and_then(|w| parse_trail_arn(&w.trail_arn)).map_or("aws", |a| a.partition).to_owned();
-        let resource = bucket::bucket_arn(&partition, &bucket);
         let s3 = &cx.clients.s3;
 
         let mut problems = Vec::new();

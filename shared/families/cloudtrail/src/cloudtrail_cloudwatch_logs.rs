@@ -259,16 +259,8 @@ impl Control for CloudtrailCloudwatchLogs {
             TrailRef::Role { role_name } => (Some(role_name.as_str()), None),
             TrailRef::LogGroup { log_group } => (None, Some(log_group.as_str())),
         };
-        let out = cx
-            .clients
-            .cloudtrail
-            .describe_trails()
-            .include_shadow_trails(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", target.to_string(), e))?;
         let mut found = Vec::new();
-        for trail in out.trail_list() {
+        for trail in &crate::trail::describe_trails(cx, true).await? {
             let Some(arn) = trail.trail_arn() else { continue };
             let uses_role = role.is_some_and(|r| {
                 non_empty(trail.cloud_watch_logs_role_arn()).is_some_and(|a| a.rsplit('/').next() == Some(r))

@@ -12,7 +12,9 @@
 //! is another, usable one.
 
 use crate::Clients;
-use crate::trail::{HomeTrail, list_trail_arns, non_empty, read_home_trail, trail_exempt, trail_named_in};
+use crate::trail::{
+    HomeTrail, describe_trails, list_trail_arns, non_empty, read_home_trail, trail_exempt, trail_named_in,
+};
 use aws_sdk_kms::types::KeyState;
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
@@ -210,16 +212,8 @@ impl Control for CloudtrailEncryption {
                 .unwrap_or(false),
             _ => false,
         };
-        let trails = cx
-            .clients
-            .cloudtrail
-            .describe_trails()
-            .include_shadow_trails(false)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
-        Ok(trails
-            .trail_list()
+        Ok(describe_trails(cx, false)
+            .await?
             .iter()
             .filter(|t| match non_empty(t.kms_key_id()) {
                 Some(k) => k == arn,

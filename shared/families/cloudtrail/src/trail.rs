@@ -113,6 +113,20 @@ pub async fn trail_exempt(cx: &Context<'_, Clients>, arn: &str) -> Result<bool, 
     Ok(is_exempt(cx.config, tags))
 }
 
+/// DescribeTrails from this region: its own trails and, with `shadows`, other regions'
+/// multi-region trails (and an organization's trails) that cover it.
+pub async fn describe_trails(cx: &Context<'_, Clients>, shadows: bool) -> Result<Vec<Trail>, ControlError> {
+    let out = cx
+        .clients
+        .cloudtrail
+        .describe_trails()
+        .include_shadow_trails(shadows)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudtrail:DescribeTrails", cx.region, e))?;
+    Ok(out.trail_list().to_vec())
+}
+
 /// Every trail of the account that ListTrails shows from this region (home trails and shadows).
 pub async fn list_trail_arns(cx: &Context<'_, Clients>) -> Result<Vec<String>, ControlError> {
     let mut pages = cx.clients.cloudtrail.list_trails().into_paginator().send();
