@@ -25,6 +25,22 @@ CLUSTERS = [("orders-aurora", "aurora-mysql", "8.0.mysql_aurora.3.05.2"), ("ledg
 INSTANCES = [("shop-mysql", "mysql", "8.0.39"), ("reports-pg", "postgres", "16.4")]
 
 
+ACCOUNT = "123456789012"
+
+
+def cloudtrail_bucket_policy(trail: str) -> dict:
+    """The bucket policy AWS's CloudTrail guide gives (CloudTrail checks it at CreateTrail)."""
+    arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{trail}"
+    bucket = f"arn:aws:s3:::{trail}-logs"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": bucket, "Condition": {"StringEquals": {"aws:SourceArn": arn}}},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"{bucket}/AWSLogs/{ACCOUNT}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": arn}}},
+    ]}
+
+
 def broker_ids() -> dict:
     mq = boto3.client("mq")
     return {b["BrokerName"]: b["BrokerId"] for b in mq.list_brokers()["BrokerSummaries"]}
@@ -35,6 +51,7 @@ def create() -> None:
     cloudtrail = boto3.client("cloudtrail")
     for name, multi_region in TRAILS:
         s3.create_bucket(Bucket=f"{name}-logs")
+        s3.put_bucket_policy(Bucket=f"{name}-logs", Policy=json.dumps(cloudtrail_bucket_policy(name)))
         cloudtrail.create_trail(Name=name, S3BucketName=f"{name}-logs", IsMultiRegionTrail=multi_region)
         print(f"  trail {name} (multi-region: {multi_region}) -> s3://{name}-logs, no CloudWatch Logs")
     logs = boto3.client("logs")

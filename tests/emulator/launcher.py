@@ -495,6 +495,62 @@ def trail_kms_keys_are_checked():
     CloudTrailResponse.create_trail = checked(CloudTrailResponse.create_trail)
 
 
+def _bucket_lets_cloudtrail_write(account_id: str, bucket_name: str, prefix: str | None, trail_arn: str) -> bool:
+    """Whether the bucket policy allows cloudtrail.amazonaws.com s3:GetBucketAcl on the bucket and
+    s3:PutObject under [prefix/]AWSLogs/ACCOUNT/, with any aws:SourceArn condition naming the trail."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[account_id]["aws"].buckets.get(bucket_name)
+    if bucket is None or not bucket.policy:
+        return False
+    doc = json.loads(bucket.policy)
+    key = f"{bucket_name}/{prefix.strip('/') + '/' if prefix else ''}AWSLogs/{account_id}/CloudTrail/probe"
+
+    def allows(action: str, resource: str) -> bool:
+        for stmt in _as_list(doc.get("Statement")):
+            principal = stmt.get("Principal")
+            services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+            if stmt.get("Effect") != "Allow" or not (principal == "*" or "cloudtrail.amazonaws.com" in services):
+                continue
+            if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(stmt.get("Action"))):
+                continue
+            if not any(fnmatch.fnmatchcase(resource, r.split(":::", 1)[-1]) for r in _as_list(stmt.get("Resource"))):
+                continue
+            arns = [v for op, keys in (stmt.get("Condition") or {}).items() for k, vals in keys.items()
+                    if k.lower() == "aws:sourcearn" for v in _as_list(vals)]
+            if arns and not any(fnmatch.fnmatchcase(trail_arn, a) for a in arns):
+                continue
+            return True
+        return False
+
+    return allows("s3:GetBucketAcl", bucket_name) and allows("s3:PutObject", key)
+
+
+@patch
+def trail_buckets_must_let_cloudtrail_write():
+    """AWS: CreateTrail and UpdateTrail with an S3 bucket check its policy, failing with
+    InsufficientS3BucketPolicyException when CloudTrail may not call s3:GetBucketAcl and
+    s3:PutObject under AWSLogs/ACCOUNT/ (CloudTrail API Reference, CreateTrail errors; CloudTrail
+    User Guide, "Amazon S3 bucket policy for CloudTrail"). moto checks only that the bucket exists."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    def checked(original, creating: bool):
+        def handler(self):
+            bucket = self._get_param("S3BucketName")
+            if bucket:
+                name = self._get_param("Name")
+                trail_arn = name if name.startswith("arn:") else f"arn:aws:cloudtrail:{self.region}:{self.current_account}:trail/{name}"
+                prefix = self._get_param("S3KeyPrefix")
+                if not _bucket_lets_cloudtrail_write(self.current_account, bucket, prefix, trail_arn):
+                    raise _cloudtrail_error("InsufficientS3BucketPolicyException",
+                                            f"Incorrect S3 bucket policy is detected for bucket: {bucket}")
+            return original(self)
+        return handler
+
+    CloudTrailResponse.update_trail = checked(CloudTrailResponse.update_trail, False)
+    CloudTrailResponse.create_trail = checked(CloudTrailResponse.create_trail, True)
+
+
 @patch
 def get_trail_status_reports_cloudwatch_logs_delivery_errors():
     """AWS: GetTrailStatus returns LatestCloudWatchLogsDeliveryError, "any CloudWatch Logs error

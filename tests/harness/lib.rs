@@ -366,6 +366,10 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub async fn create_trail(emulator: &Emulator, clients: &AwsClients, name: &str, multi_region: bool) -> String {
     let bucket = format!("{}-logs", name.to_lowercase());
     emulator.create_bucket(&bucket);
+    // CloudTrail refuses a bucket whose policy does not let it write (as AWS does).
+    let policy =
+        cloudtrail_bucket_policy(&bucket, &format!("arn:aws:cloudtrail:{}:{ACCOUNT}:trail/{name}", clients.region));
+    clients.s3.put_bucket_policy().bucket(&bucket).policy(policy.to_string()).send().await.expect("bucket policy");
     let out = clients
         .cloudtrail
         .create_trail()
@@ -378,6 +382,19 @@ pub async fn create_trail(emulator: &Emulator, clients: &AwsClients, name: &str,
             panic!("create trail {name}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
         });
     out.trail_arn().expect("trail ARN").to_owned()
+}
+
+/// The policy AWS's CloudTrail guide gives a trail's bucket ("Amazon S3 bucket policy for
+/// CloudTrail"), as a person setting a trail up writes it.
+pub fn cloudtrail_bucket_policy(bucket: &str, trail_arn: &str) -> Value {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{bucket}"),
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*"),
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}}
+    ]})
 }
 
 /// Clients with a fast IAM-propagation backoff, for a test config.

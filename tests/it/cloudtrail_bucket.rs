@@ -161,6 +161,8 @@ async fn mfa_delete_and_object_lock_are_reported_never_attempted() {
         .rule(ObjectLockRule::builder().default_retention(retention).build())
         .build();
     c.s3.put_object_lock_configuration().bucket("locked-logs-2").object_lock_configuration(lock).send().await.unwrap();
+    let policy = logmend_integration::cloudtrail_bucket_policy("locked-logs-2", TRAIL_ARN);
+    c.s3.put_bucket_policy().bucket("locked-logs-2").policy(policy.to_string()).send().await.unwrap();
     c.cloudtrail.update_trail().name(TRAIL).s3_bucket_name("locked-logs-2").send().await.unwrap();
     let mut e = sample_event("s3/put-bucket-policy.json");
     e["detail"]["requestParameters"]["bucketName"] = json!("locked-logs-2");

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 24] = [
+const COVERED: [&str; 25] = [
+    "trail_buckets_must_let_cloudtrail_write",
     "kms_key_state_changes_accept_key_arns",
     "trail_kms_keys_are_checked",
     "s3_block_public_policy_refuses_public_policies",
@@ -642,4 +643,26 @@ async fn kms_key_state_changes_accept_key_arns() {
     assert_eq!(code(kms.schedule_key_deletion().key_id(&arn).pending_window_in_days(7).send().await), "<succeeded>");
     assert_eq!(state().await, Some(aws_sdk_kms::types::KeyState::PendingDeletion));
     assert_eq!(code(kms.cancel_key_deletion().key_id(&arn).send().await), "<succeeded>");
+}
+
+/// A trail's bucket must let CloudTrail write: none, another trail's and a right policy.
+#[tokio::test]
+async fn trail_buckets_must_let_cloudtrail_write() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    emulator.create_bucket("bare-logs");
+    let create = |name: &'static str| c.cloudtrail.create_trail().name(name).s3_bucket_name("bare-logs").send();
+    assert_eq!(code(create("bare").await), "InsufficientS3BucketPolicyException");
+    let other = logmend_integration::cloudtrail_bucket_policy(
+        "bare-logs",
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/other",
+    );
+    c.s3.put_bucket_policy().bucket("bare-logs").policy(other.to_string()).send().await.unwrap();
+    assert_eq!(code(create("bare").await), "InsufficientS3BucketPolicyException", "aws:SourceArn names another trail");
+    let right = logmend_integration::cloudtrail_bucket_policy(
+        "bare-logs",
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/bare",
+    );
+    c.s3.put_bucket_policy().bucket("bare-logs").policy(right.to_string()).send().await.unwrap();
+    assert_eq!(code(create("bare").await), "<succeeded>");
 }
