@@ -25,8 +25,13 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECR
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 echo "listening on $AWS_ENDPOINT_URL"
 
-step "creating resources: trails without CloudWatch Logs delivery, log groups with short or no retention, MQ brokers with logs off, Aurora clusters and RDS instances without log exports"
+step "creating resources: trails without CloudWatch Logs delivery, validation, encryption or a locked store, log groups with short or no retention, MQ brokers with logs off, Aurora clusters and RDS instances without log exports"
 "$python" "$root/scripts/demo_resources.py" create
+
+# The trails' KMS key (its policy lets CloudTrail in) is named; MFA delete and Object Lock, which
+# only a bucket's owner can set, are shown on their own at the end.
+export LOGMEND_TRAIL_KMS_KEY=alias/logmend-demo-trails LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=off
+echo "LOGMEND_TRAIL_KMS_KEY=$LOGMEND_TRAIL_KMS_KEY LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=$LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION"
 
 step "the controls"
 show "logmend controls"
@@ -59,3 +64,15 @@ step "a flag is not delivery: someone deletes a trail's delivery role, the ARNs 
 "$python" "$root/scripts/demo_resources.py" break-delivery
 show "logmend scan --control cloudtrail-cloudwatch-logs --fix --format table"
 "$logmend" scan --control cloudtrail-cloudwatch-logs --fix --format table
+
+step "what only a bucket's owner can do: with LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=required (the default), a trail bucket without MFA delete or Object Lock is reported, never changed"
+show "LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=required logmend scan --control cloudtrail-bucket-protection --format table"
+set +e; LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=required "$logmend" scan --control cloudtrail-bucket-protection --format table; status=$?; set -e
+echo "exit status: $status (noncompliant: the reason says who can fix it)"
+
+step "an attacker's move: the only multi-region trail is deleted; with LOGMEND_BASELINE_TRAIL, logmend creates one with a locked store"
+"$python" "$root/scripts/demo_resources.py" delete-multi-region-trail
+show "LOGMEND_BASELINE_TRAIL=logmend-baseline logmend scan --control cloudtrail-logging --fix --format table"
+LOGMEND_BASELINE_TRAIL=logmend-baseline "$logmend" scan --control cloudtrail-logging --fix --format table
+show "logmend scan --control cloudtrail-logging --control cloudtrail-log-file-validation --control cloudtrail-bucket-protection --format table"
+"$logmend" scan --control cloudtrail-logging --control cloudtrail-log-file-validation --control cloudtrail-bucket-protection --format table

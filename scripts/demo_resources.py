@@ -41,6 +41,30 @@ def cloudtrail_bucket_policy(trail: str) -> dict:
     ]}
 
 
+TRAIL_KEY_ALIAS = "alias/logmend-demo-trails"
+
+
+def trail_key_policy() -> dict:
+    """The key policy AWS's CloudTrail guide gives ("Configure AWS KMS key policies for CloudTrail")."""
+    arns = [f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{name}" for name, _ in TRAILS]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": arns},
+                       "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}},
+        {"Sid": "Allow CloudTrail to describe key", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:DescribeKey", "Resource": "*"},
+    ]}
+
+
+def delete_multi_region_trail() -> None:
+    """Someone deletes the only multi-region trail."""
+    boto3.client("cloudtrail").delete_trail(Name="org-audit")
+    print("  deleted trail org-audit: no trail logs every region any more")
+
+
 def broker_ids() -> dict:
     mq = boto3.client("mq")
     return {b["BrokerName"]: b["BrokerId"] for b in mq.list_brokers()["BrokerSummaries"]}
@@ -53,7 +77,11 @@ def create() -> None:
         s3.create_bucket(Bucket=f"{name}-logs")
         s3.put_bucket_policy(Bucket=f"{name}-logs", Policy=json.dumps(cloudtrail_bucket_policy(name)))
         cloudtrail.create_trail(Name=name, S3BucketName=f"{name}-logs", IsMultiRegionTrail=multi_region)
-        print(f"  trail {name} (multi-region: {multi_region}) -> s3://{name}-logs, no CloudWatch Logs")
+        print(f"  trail {name} (multi-region: {multi_region}) -> s3://{name}-logs, no CloudWatch Logs, unencrypted, its bucket open to non-TLS requests")
+    kms = boto3.client("kms")
+    key = kms.create_key(Policy=json.dumps(trail_key_policy()), Description="logmend demo: trail encryption")["KeyMetadata"]
+    kms.create_alias(AliasName=TRAIL_KEY_ALIAS, TargetKeyId=key["KeyId"])
+    print(f"  KMS key {TRAIL_KEY_ALIAS}: its policy lets CloudTrail encrypt for both trails")
     logs = boto3.client("logs")
     for name, retention, tags in LOG_GROUPS:
         logs.create_log_group(logGroupName=name, tags=tags)
@@ -123,6 +151,15 @@ def show() -> None:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName="logmend-cloudtrail-delivery")["PolicyDocument"]
         stmt = doc["Statement"][0]
         print(f"    role {role_name}: {', '.join(stmt['Action'])} on {stmt['Resource']}")
+        print(f"    KmsKeyId: {trail.get('KmsKeyId')}; LogFileValidationEnabled: {trail.get('LogFileValidationEnabled')}")
+        s3 = boto3.client("s3")
+        bucket = trail["S3BucketName"]
+        sids = [st.get("Sid") for st in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]]
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+        target = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled", {})
+        print(f"    bucket {bucket}: policy {sids}; public access blocked {all(block.values())}; versioning {versioning}")
+        print(f"      access logs -> s3://{target.get('TargetBucket')}/{target.get('TargetPrefix')}")
     for name, _, _ in LOG_GROUPS:
         group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
         print(f"  log group {name}: retention {group.get('retentionInDays', 'never expire')}")
@@ -147,4 +184,5 @@ def show() -> None:
 
 
 if __name__ == "__main__":
-    {"create": create, "show": show, "reboot": reboot, "break-delivery": break_delivery}[sys.argv[1]]()
+    {"create": create, "show": show, "reboot": reboot, "break-delivery": break_delivery,
+     "delete-multi-region-trail": delete_multi_region_trail}[sys.argv[1]]()

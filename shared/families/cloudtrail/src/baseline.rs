@@ -8,7 +8,7 @@
 use crate::Clients;
 use crate::bucket::{self, Writer, cloudtrail_statements, tls_deny_statement};
 use crate::cloudtrail_logging::{logs_all_management, read_selectors};
-use crate::trail::describe_trails;
+use crate::trail::{describe_trails, parse_trail_arn, trail_exempt};
 use aws_sdk_cloudtrail::types::Trail;
 use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::control::{Context, ControlError};
@@ -55,14 +55,34 @@ async fn covers(cx: &Context<'_, Clients>, trail: &Trail) -> Result<bool, Contro
     Ok(logs_all_management(&read_selectors(cx, arn).await?))
 }
 
-/// The trail that covers this region, if any.
-pub async fn covering_trail(cx: &Context<'_, Clients>) -> Result<Option<String>, ControlError> {
-    for t in &describe_trails(cx, true).await? {
+/// Whether a multi-region trail covers this region.
+pub enum Coverage {
+    By(String),
+    /// None does; this multi-region trail of this region and account, not exempt, would once its
+    /// own finding (stopped, selectors) is fixed.
+    Once(String),
+    None,
+}
+
+pub async fn coverage(cx: &Context<'_, Clients>) -> Result<Coverage, ControlError> {
+    let trails = describe_trails(cx, true).await?;
+    let mut candidate = None;
+    for t in &trails {
         if covers(cx, t).await? {
-            return Ok(t.trail_arn().map(str::to_owned));
+            return Ok(Coverage::By(t.trail_arn().unwrap_or_default().to_owned()));
+        }
+        let here = t
+            .trail_arn()
+            .and_then(parse_trail_arn)
+            .is_some_and(|a| a.region == cx.region && cx.account.is_none_or(|own| own == a.account));
+        if candidate.is_none() && here && t.is_multi_region_trail() == Some(true) {
+            let arn = t.trail_arn().unwrap_or_default().to_owned();
+            if !trail_exempt(cx, &arn).await? {
+                candidate = Some(arn);
+            }
         }
     }
-    Ok(None)
+    Ok(candidate.map_or(Coverage::None, Coverage::Once))
 }
 
 /// What creating the baseline takes.

@@ -274,7 +274,7 @@ impl Control for CloudtrailEncryption {
             let reason = format!("tagged {}=true", cx.config.exempt_tag);
             return Ok(Checked { resource: trail.arn, state: State::Skipped(reason) });
         }
-        let mut reason = format!("trail {} {problem}", trail.name);
+        let mut reason = format!("trail {}: {problem}", trail.name);
         let mut use_key = None;
         match &cx.config.trail_kms_key {
             None => reason.push_str("; set LOGMEND_TRAIL_KMS_KEY to the key logmend should use"),

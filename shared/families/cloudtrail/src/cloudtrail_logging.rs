@@ -12,7 +12,7 @@
 //! the others are kept.
 
 use crate::Clients;
-use crate::baseline::{BaselinePlan, baseline_resource, covering_trail};
+use crate::baseline::{BaselinePlan, Coverage, baseline_resource, coverage};
 use crate::trail::{list_trail_arns, read_home_trail, trail_exempt, trail_named_in};
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType};
 use logmend_core::aws::AwsError;
@@ -21,6 +21,7 @@ use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger,
 };
 use logmend_core::decision::Change;
+use logmend_core::decision::Mode;
 use logmend_core::event::{ApiCallEvent, EventError};
 
 /// Basic event selectors a trail may have (CloudTrail quotas).
@@ -216,9 +217,8 @@ impl Control for CloudtrailLogging {
         let baseline = LoggingTarget::Baseline { baseline: event.region.clone() };
         Ok(match event.event_name.as_str() {
             "DeleteTrail" => vec![baseline],
-            // PutEventSelectors is left to the trail's own check: its fix restores coverage.
-            // StartLogging (logmend's own, too) may have restored it.
-            "StopLogging" | "StartLogging" | "UpdateTrail" => {
+            // StartLogging and PutEventSelectors (logmend's own, too) may have restored it.
+            "StopLogging" | "StartLogging" | "UpdateTrail" | "PutEventSelectors" => {
                 vec![LoggingTarget::Trail(trail_named_in(event)?), baseline]
             }
             _ => vec![LoggingTarget::Trail(trail_named_in(event)?)],
@@ -382,13 +382,31 @@ async fn check_baseline(cx: &Context<'_, Clients>) -> Result<Checked<LoggingFind
         });
     };
     let resource = baseline_resource(cx.region, account);
-    if let Some(arn) = covering_trail(cx).await? {
-        return Ok(Checked {
-            resource,
-            state: State::Compliant(format!("trail {arn} logs every region's management events, read and write")),
-        });
-    }
-    let gap = "no multi-region trail logs this region's management events, read and write";
+    let gap = match coverage(cx).await? {
+        Coverage::By(arn) => {
+            return Ok(Checked {
+                resource,
+                state: State::Compliant(format!("trail {arn} logs every region's management events, read and write")),
+            });
+        }
+        // The trail's own check (in the same event or sweep) starts it or widens its selectors;
+        // its StartLogging / PutEventSelectors event decides the baseline again.
+        Coverage::Once(arn) if cx.config.mode == Mode::Remediate => {
+            return Ok(Checked {
+                resource,
+                state: State::Pending(format!(
+                    "trail {arn} covers every region once its own fix (logging, selectors) is made"
+                )),
+            });
+        }
+        Coverage::Once(arn) => {
+            format!(
+                "no multi-region trail logs this region's management events, read and write (trail {arn} would, once its own finding is fixed)"
+            )
+        }
+        Coverage::None => "no multi-region trail logs this region's management events, read and write".to_owned(),
+    };
+    let gap = gap.as_str();
     let (reason, plan) = match &cx.config.baseline_trail {
         None => (format!("{gap}; set LOGMEND_BASELINE_TRAIL to have logmend create one"), None),
         Some(name) if cx.region != cx.config.baseline_trail_region => {
