@@ -35,6 +35,7 @@ pub const LOGGING_SERVICE: &str = "logging.s3.amazonaws.com";
 pub const LOG_DELIVERY_GROUP: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 pub const ACCESS_LOGS_SID: &str = "LogmendS3ServerAccessLogs";
 pub const RETENTION_RULE_ID: &str = "logmend-access-log-retention";
+const ACCESS_LOG_BUCKET_ARN: &str = "arn:${AWS::Partition}:s3:::logmend-access-logs-${AWS::AccountId}-${AWS::Region}";
 
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-bucket-access-logging",
@@ -56,13 +57,14 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("s3:GetBucketPolicy"),
         Permission::any("s3:GetBucketAcl"),
     ],
+    // Every write but PutBucketLogging is to logmend's own access-log bucket only.
     writes: &[
-        Permission::any("s3:CreateBucket"),
-        Permission::any("s3:PutBucketPublicAccessBlock"),
-        Permission::any("s3:PutEncryptionConfiguration"),
-        Permission::any("s3:PutBucketTagging"),
-        Permission::any("s3:PutBucketPolicy"),
-        Permission::any("s3:PutLifecycleConfiguration"),
+        Permission::on("s3:CreateBucket", ACCESS_LOG_BUCKET_ARN),
+        Permission::on("s3:PutBucketPublicAccessBlock", ACCESS_LOG_BUCKET_ARN),
+        Permission::on("s3:PutEncryptionConfiguration", ACCESS_LOG_BUCKET_ARN),
+        Permission::on("s3:PutBucketTagging", ACCESS_LOG_BUCKET_ARN),
+        Permission::on("s3:PutBucketPolicy", ACCESS_LOG_BUCKET_ARN),
+        Permission::on("s3:PutLifecycleConfiguration", ACCESS_LOG_BUCKET_ARN),
         Permission::any("s3:PutBucketLogging"),
     ],
 };

@@ -26,6 +26,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 
 /// Basic event selectors a trail may have (CloudTrail quotas).
 const MAX_BASIC_SELECTORS: usize = 5;
+const BASELINE_BUCKET_ARN: &str = "arn:${AWS::Partition}:s3:::logmend-cloudtrail-${AWS::AccountId}-${AWS::Region}";
 const MANAGEMENT_SELECTOR_NAME: &str = "Management events, read and write (logmend)";
 
 pub static SPEC: ControlSpec = ControlSpec {
@@ -49,14 +50,18 @@ pub static SPEC: ControlSpec = ControlSpec {
     writes: &[
         Permission::any("cloudtrail:StartLogging"),
         Permission::any("cloudtrail:PutEventSelectors"),
-        Permission::any("cloudtrail:CreateTrail"),
-        Permission::any("s3:CreateBucket"),
-        Permission::any("s3:PutBucketPublicAccessBlock"),
-        Permission::any("s3:PutEncryptionConfiguration"),
-        Permission::any("s3:PutBucketObjectLockConfiguration"),
-        Permission::any("s3:PutBucketTagging"),
-        Permission::any("s3:PutBucketPolicy"),
-        Permission::any("s3:PutBucketVersioning"),
+        // The baseline: the trail (its name is a setting) and its bucket, logmend's own only.
+        Permission::on(
+            "cloudtrail:CreateTrail",
+            "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/*",
+        ),
+        Permission::on("s3:CreateBucket", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutBucketPublicAccessBlock", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutEncryptionConfiguration", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutBucketObjectLockConfiguration", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutBucketTagging", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutBucketPolicy", BASELINE_BUCKET_ARN),
+        Permission::on("s3:PutBucketVersioning", BASELINE_BUCKET_ARN),
     ],
 };
 
