@@ -99,6 +99,23 @@ def put_retention_policy_rejects_invalid_days():
 
 
 @patch
+def put_metric_filter_replaces_the_filter_of_that_name():
+    """AWS: PutMetricFilter "creates or updates a metric filter": a filter of the same name on the
+    same log group is replaced (CloudWatch Logs API Reference, PutMetricFilter). moto appends a
+    second filter of that name."""
+    from moto.logs.metric_filters import MetricFilters
+
+    original = MetricFilters.add_filter
+
+    def add_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters = [f for f in self.metric_filters
+                               if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)]
+        return original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    MetricFilters.add_filter = add_filter
+
+
+@patch
 def sqs_visibility_from_the_wall_clock():
     """AWS: a SendMessage or ReceiveMessage call takes the same time whatever the queue's depth
     (SQS Developer Guide, "Amazon SQS quotas": standard queues take a nearly unlimited number of
@@ -618,6 +635,8 @@ def new_trails_log_management_events_and_selector_kinds_replace_each_other():
 
 # Checks on the raw request, before moto sees it: (environ) -> (status, code, message) or None.
 _REQUEST_CHECKS: list = []
+# Protocols moto does not serve, translated: (environ, app, start_response) -> body or None.
+_REQUEST_TRANSLATORS: list = []
 
 
 def _is_public_statement(statement: dict) -> bool:
@@ -701,9 +720,170 @@ def request_checking(app):
                 status, code, message = refused
                 body = f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>logmend</RequestId></Error>"
                 return Response(body, status=status, mimetype="application/xml")(environ, start_response)
+        for translate in _REQUEST_TRANSLATORS:
+            answered = translate(environ, app, start_response)
+            if answered is not None:
+                return answered
         return app(environ, start_response)
 
     return wrapped
+
+
+# --------------------------------------------------------------------------------------------
+# CloudWatch over rpc-v2-cbor
+# --------------------------------------------------------------------------------------------
+
+# Smithy RPC v2 CBOR: POST /service/<ServiceName>/operation/<Operation>, header
+# `smithy-protocol: rpc-v2-cbor`, CBOR request and response bodies, timestamps as CBOR tag 1
+# (epoch seconds), blobs as byte strings, errors as a CBOR map with `__type`
+# ("namespace#Code") and `message` (Smithy, "RPC v2 CBOR protocol"). The current Rust
+# aws-sdk-cloudwatch speaks only this; moto serves CloudWatch's JSON protocol
+# (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`), so the adapter translates.
+_CBOR_PREFIX = "/service/"
+_CLOUDWATCH_SERVICE = "GraniteServiceVersion20100801"
+_CLOUDWATCH_NAMESPACE = "com.amazonaws.cloudwatch"
+_cloudwatch_model = None
+
+
+def _cloudwatch_shapes() -> dict:
+    """botocore's CloudWatch model (moto depends on botocore): which members are timestamps and
+    blobs, so JSON numbers and strings become CBOR's tag 1 and byte strings."""
+    global _cloudwatch_model
+    if _cloudwatch_model is None:
+        import botocore.loaders
+
+        _cloudwatch_model = botocore.loaders.Loader().load_service_model("cloudwatch", "service-2")
+    return _cloudwatch_model
+
+
+def _typed(value, shape_name: str, to_cbor: bool):
+    """A JSON value (to CBOR) or a CBOR-decoded value (to JSON), converted by its shape."""
+    import base64
+    import datetime
+
+    shape = _cloudwatch_shapes()["shapes"].get(shape_name, {})
+    kind = shape.get("type")
+    if value is None:
+        return None
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.get("members", {})
+        return {k: _typed(v, members[k]["shape"], to_cbor) if k in members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_typed(v, shape["member"]["shape"], to_cbor) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _typed(v, shape["value"]["shape"], to_cbor) for k, v in value.items()}
+    if kind == "timestamp":
+        if to_cbor:
+            if isinstance(value, (int, float)):
+                return datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
+            if isinstance(value, str):
+                return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return value
+        return value.timestamp() if isinstance(value, datetime.datetime) else value
+    if kind == "blob":
+        if to_cbor:
+            return base64.b64decode(value) if isinstance(value, str) else value
+        return base64.b64encode(value).decode() if isinstance(value, (bytes, bytearray)) else value
+    return value
+
+
+def _cbor_response(status: int, payload: dict):
+    import cbor2
+    from werkzeug.wrappers import Response
+
+    body = cbor2.dumps(payload, datetime_as_timestamp=True)
+    return Response(body, status=status, headers={"smithy-protocol": "rpc-v2-cbor"}, content_type="application/cbor")
+
+
+def _cbor_error(status: int, code: str, message: str):
+    return _cbor_response(status, {"__type": f"{_CLOUDWATCH_NAMESPACE}#{code}", "message": message})
+
+
+@patch
+def cloudwatch_speaks_rpc_v2_cbor():
+    """AWS: CloudWatch serves the Smithy RPC v2 CBOR protocol (besides query and JSON), which the
+    current Rust aws-sdk-cloudwatch uses exclusively (CloudWatch API Reference; Smithy, "RPC v2
+    CBOR protocol"). moto answers 404. The request is decoded, given to moto's JSON handler and
+    the answer (or its error) encoded back; timestamps and blobs follow the operation's shapes."""
+    _REQUEST_TRANSLATORS.append(_translate_cbor)
+
+
+@patch
+def describe_alarms_paginates():
+    """AWS: DescribeAlarms returns at most MaxRecords (1-100, default 50) alarms and a NextToken
+    for the rest (CloudWatch API Reference, DescribeAlarms). moto returns every alarm at once."""
+    from moto.core.responses import ActionResult
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    original = CloudWatchResponse.describe_alarms
+
+    def describe_alarms(self):
+        result = original(self).result
+        limit = int(self._get_param("MaxRecords") or 50)
+        start = int(self._get_param("NextToken") or 0)
+        alarms = sorted(result["MetricAlarms"], key=lambda a: a.name) + sorted(result["CompositeAlarms"], key=lambda a: a.name)
+        page = alarms[start:start + limit]
+        out = {"MetricAlarms": [a for a in page if a.rule is None], "CompositeAlarms": [a for a in page if a.rule is not None]}
+        if start + limit < len(alarms):
+            out["NextToken"] = str(start + limit)
+        return ActionResult(out)
+
+    CloudWatchResponse.describe_alarms = describe_alarms
+
+
+def _translate_cbor(environ, app, start_response):
+    """Answer an rpc-v2-cbor CloudWatch request through moto's JSON protocol; None if not one."""
+    import io
+
+    import cbor2
+
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith(_CBOR_PREFIX):
+        return None
+    parts = path[len(_CBOR_PREFIX):].split("/")
+    if len(parts) != 3 or parts[1] != "operation":
+        return None
+    service, _, operation = parts
+    if service != _CLOUDWATCH_SERVICE:
+        return _cbor_error(404, "UnknownOperationException", f"service {service} is not served over rpc-v2-cbor here")(environ, start_response)
+    operations = _cloudwatch_shapes()["operations"]
+    if operation not in operations:
+        return _cbor_error(404, "UnknownOperationException", f"no operation {operation}")(environ, start_response)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        request = cbor2.loads(raw) if raw else {}
+    except Exception as e:  # a malformed body is the client's fault, as in AWS
+        return _cbor_error(400, "SerializationException", f"the body is not CBOR: {e}")(environ, start_response)
+    op = operations[operation]
+    if "input" in op:
+        request = _typed(request, op["input"]["shape"], to_cbor=False)
+    body = json.dumps(request or {}).encode()
+    inner = dict(environ)
+    inner.update({
+        "PATH_INFO": "/", "REQUEST_METHOD": "POST", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-amz-json-1.0", "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_AMZ_TARGET": f"{_CLOUDWATCH_SERVICE}.{operation}", "wsgi.input": io.BytesIO(body),
+    })
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"] = int(status.split(" ", 1)[0])
+        return lambda data: None
+
+    answer = b"".join(app(inner, capture))
+    status = captured.get("status", 500)
+    try:
+        payload = json.loads(answer) if answer.strip() else {}
+    except ValueError:
+        payload = {"message": answer.decode("utf-8", "replace")}
+    if status >= 400:
+        code = str(payload.get("__type") or payload.get("code") or "InternalFailure").rsplit("#", 1)[-1]
+        message = payload.get("message") or payload.get("Message") or ""
+        return _cbor_error(status, code, message)(environ, start_response)
+    if "output" in op:
+        payload = _typed(payload, op["output"]["shape"], to_cbor=True)
+    return _cbor_response(status, payload)(environ, start_response)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1190,7 +1370,8 @@ _MQ_ROUTES = [
     ("POST", ("v1", "brokers", None, "reboot"), "RebootBroker"),
 ]
 
-THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException", "s3": "SlowDown"}
+THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException", "s3": "SlowDown",
+                 "monitoring": "Throttling"}
 NOT_FOUND_CODE = {
     "mq": ("NotFoundException", 404),
     "cloudtrail": ("TrailNotFoundException", 400),
@@ -1214,6 +1395,9 @@ def _request_call(environ, body: bytes) -> tuple[str, str, str]:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1], "json"
+    path = environ.get("PATH_INFO", "")
+    if path.startswith(_CBOR_PREFIX) and "/operation/" in path:
+        return service, path.rsplit("/", 1)[-1], "rpc-v2-cbor"
     text = body.decode("utf-8", "replace")
     for kv in text.split("&"):
         if kv.startswith("Action="):
@@ -1265,6 +1449,8 @@ def _error_response(service: str, action: str, protocol: str, status: int, code:
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'Unknown'}</Code>"
                 f"<Message>{message}</Message></Error><RequestId>logmend-fault</RequestId></ErrorResponse>")
         return Response(body, status=status, mimetype="text/xml")
+    if protocol == "rpc-v2-cbor":
+        return _cbor_error(status, code or "UnknownError", message)
     if protocol == "rest-xml":
         body = f"<Error><Code>{code or 'Unknown'}</Code><Message>{message}</Message><RequestId>logmend-fault</RequestId></Error>"
         return Response(body, status=status, mimetype="application/xml")

@@ -33,6 +33,7 @@ pub struct AwsClients {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl AwsClients {
@@ -49,6 +50,7 @@ impl AwsClients {
             tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
             s3: logmend::cloudtrail::s3_client(conf),
             kms: aws_sdk_kms::Client::new(conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(conf),
         }
     }
 }
@@ -286,6 +288,10 @@ fn call_name(entry: &Value) -> Option<String> {
         return Some(format!("{service}:{action}"));
     }
     let (method, url) = (entry["method"].as_str()?, entry["url"].as_str()?);
+    // Smithy RPC v2 CBOR (CloudWatch): POST /service/<Service>/operation/<Operation>.
+    if let Some((_, operation)) = url.split_once("/operation/") {
+        return Some(format!("{service}:{}", operation.split('?').next().unwrap_or(operation)));
+    }
     Some(match rest_action(&service, method, url) {
         Some(action) => format!("{service}:{action}"),
         None => format!("{service}:{method} {url}"),
