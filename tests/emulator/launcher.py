@@ -692,6 +692,38 @@ def get_bucket_versioning_answers_versioning_configuration():
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def _only_without_tls(statement: dict) -> bool:
+    """A statement that applies only to requests without TLS (`aws:SecureTransport` false)."""
+    for op, keys in (statement.get("Condition") or {}).items():
+        if op in ("Bool", "BoolIfExists") and isinstance(keys, dict):
+            for key, value in keys.items():
+                if key.lower() == "aws:securetransport" and str(_as_list(value)[0]).lower() == "false":
+                    return True
+    return False
+
+
+@patch
+def s3_object_requests_count_as_tls():
+    """AWS: a Deny conditioned on `aws:SecureTransport` false refuses only requests made without
+    TLS (IAM User Guide, "AWS global condition context keys"); the SDK always uses TLS with AWS.
+    moto ignores conditions, so such a Deny refused every object request. The emulator listens
+    on plain HTTP on loopback, so its requests stand for TLS ones: those statements are left out
+    of moto's evaluation."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        doc = json.loads(self.policy)
+        kept = [st for st in _as_list(doc.get("Statement")) if not _only_without_tls(st)]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 @patch
 def s3_expected_bucket_owner_is_checked():
     """AWS: a request with `x-amz-expected-bucket-owner` naming another account than the

@@ -403,6 +403,18 @@ pub fn cloudtrail_bucket_policy(bucket: &str, trail_arn: &str) -> Value {
     ]})
 }
 
+/// Delete a bucket and what is in it (moto writes the server access logs it is sent, as S3
+/// does): a test's next case starts from no bucket. A bucket already gone is fine.
+pub async fn delete_bucket_and_contents(clients: &AwsClients, bucket: &str) {
+    let Ok(listed) = clients.s3.list_objects_v2().bucket(bucket).send().await else { return };
+    for object in listed.contents() {
+        if let Some(key) = object.key() {
+            clients.s3.delete_object().bucket(bucket).key(key).send().await.expect("delete a log object");
+        }
+    }
+    clients.s3.delete_bucket().bucket(bucket).send().await.expect("delete the emptied bucket");
+}
+
 /// Clients with a fast IAM-propagation backoff, for a test config.
 pub fn config(mode: logmend::Mode) -> logmend::Config {
     let mut c = logmend::Config::new(mode);

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 28] = [
+const COVERED: [&str; 29] = [
+    "s3_object_requests_count_as_tls",
     "put_metric_filter_replaces_the_filter_of_that_name",
     "describe_alarms_paginates",
     "cloudwatch_speaks_rpc_v2_cbor",
@@ -773,4 +774,35 @@ async fn put_metric_filter_replaces_the_filter_of_that_name() {
     assert_eq!(patterns, ["{ $.eventName = \"ConsoleLogin\" }"], "replaced, not appended");
     let b = logs.describe_metric_filters().log_group_name("/trail/b").send().await.unwrap();
     assert_eq!(b.metric_filters().len(), 1);
+}
+
+/// A TLS-only Deny does not refuse the (TLS-standing) requests through the emulator; an
+/// unconditional Deny still does.
+#[tokio::test]
+async fn s3_object_requests_count_as_tls() {
+    let emulator = Emulator::start();
+    let s3 = emulator.clients("us-east-1").s3;
+    s3.create_bucket().bucket("tls-only").send().await.unwrap();
+    let tls = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    s3.put_bucket_policy().bucket("tls-only").policy(tls.to_string()).send().await.unwrap();
+    let put = s3
+        .put_object()
+        .bucket("tls-only")
+        .key("k")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!(code(put), "<succeeded>");
+    assert_eq!(code(s3.delete_object().bucket("tls-only").key("k").send().await), "<succeeded>");
+    let all = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::tls-only/*"}]});
+    s3.put_bucket_policy().bucket("tls-only").policy(all.to_string()).send().await.unwrap();
+    let put = s3
+        .put_object()
+        .bucket("tls-only")
+        .key("k")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_ne!(code(put), "<succeeded>", "an unconditional Deny still refuses");
 }

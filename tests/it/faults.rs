@@ -334,7 +334,7 @@ async fn faults_on_cloudtrail_bucket_access_logging() {
     let cases = scenario
         .run(async |n| {
             // Each case makes the log bucket again, so its CreateBucket is a call to break.
-            c.s3.delete_bucket().bucket(log_bucket).send().await.ok();
+            logmend_integration::delete_bucket_and_contents(&c, log_bucket).await;
             new_trail_bucket_event(&emulator, &c, &format!("faults-{n}"), "s3/put-bucket-logging-off.json").await
         })
         .await;

@@ -40,9 +40,20 @@ async fn cut_short_then_complete<F: AsyncFnMut(usize) -> Value>(
     emulator: &Emulator,
     writes_in_full_fix: usize,
     done: &[Verdict],
+    setup: F,
+) -> usize {
+    cut_short_with(emulator, config_for(Mode::Remediate, FIRST_FIVE), writes_in_full_fix, done, setup).await
+}
+
+/// [`cut_short_then_complete`] with these settings (one write per planned change).
+async fn cut_short_with<F: AsyncFnMut(usize) -> Value>(
+    emulator: &Emulator,
+    config: logmend::Config,
+    writes_in_full_fix: usize,
+    done: &[Verdict],
     mut setup: F,
 ) -> usize {
-    let app = logmend::app(config_for(Mode::Remediate, FIRST_FIVE), emulator.clients("us-east-1"));
+    let app = logmend::app(config, emulator.clients("us-east-1"));
     for k in 1..writes_in_full_fix {
         let event = setup(k).await;
         emulator.inject(json!([{ "action": "*", "fault": "reset", "times": -1, "after_writes": k }]));
@@ -76,6 +87,96 @@ async fn a_cloudtrail_fix_killed_after_any_write_is_completed_by_the_next_run() 
     let roles = c.iam.list_roles().path_prefix("/logmend/").send().await.unwrap();
     assert_eq!(roles.roles().len(), cases, "one delivery role per trail, no duplicate");
     eprintln!("partial fixes: cloudtrail-cloudwatch-logs: {cases} kill points");
+}
+
+#[tokio::test]
+async fn a_trail_bucket_lock_down_killed_after_any_write_is_completed_by_the_next_run() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let mut config = config_for(Mode::Remediate, &["cloudtrail-bucket-protection"]);
+    config.trail_bucket_deletion_protection = false;
+    // PutBucketPolicy, PutPublicAccessBlock, PutBucketVersioning.
+    let cases = cut_short_with(&emulator, config, 3, &[Verdict::Fixed], async |k| {
+        create_trail(&emulator, &c, &format!("cut-{k}"), false).await;
+        let mut e = sample_event("s3/put-bucket-policy.json");
+        e["detail"]["requestParameters"]["bucketName"] = format!("cut-{k}-logs").into();
+        e
+    })
+    .await;
+    eprintln!("partial fixes: cloudtrail-bucket-protection: {cases} kill points");
+}
+
+/// logmend's access-log bucket is made in several writes per change (its security settings are
+/// one change of three writes): killed after any of the seven, the next run completes it.
+#[tokio::test]
+async fn an_access_log_bucket_killed_after_any_write_is_completed_by_the_next_run() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let log_bucket = "logmend-access-logs-123456789012-us-east-1";
+    let app = logmend::app(config_for(Mode::Remediate, &["cloudtrail-bucket-access-logging"]), c.clone());
+    const WRITES: usize = 7;
+    for k in 1..WRITES {
+        logmend_integration::delete_bucket_and_contents(&c, log_bucket).await;
+        let trail = format!("cut-{k}");
+        create_trail(&emulator, &c, &trail, false).await;
+        let mut event = sample_event("s3/put-bucket-logging-off.json");
+        event["detail"]["requestParameters"]["bucketName"] = format!("{trail}-logs").into();
+        emulator.inject(json!([{ "action": "*", "fault": "reset", "times": -1, "after_writes": k }]));
+        let cut = decide(&app, &event).await;
+        emulator.inject(json!([]));
+        assert_eq!(cut.verdict, Verdict::Failed, "killed after write {k}: {cut:?}");
+        let next = decide(&app, &event).await;
+        assert_eq!(next.verdict, Verdict::Fixed, "after write {k}: {next:?}");
+        let bpa = c.s3.get_public_access_block().bucket(log_bucket).send().await.unwrap();
+        assert_eq!(
+            bpa.public_access_block_configuration().unwrap().block_public_policy(),
+            Some(true),
+            "after write {k}"
+        );
+        assert!(c.s3.get_bucket_encryption().bucket(log_bucket).send().await.is_ok(), "after write {k}");
+        assert!(c.s3.get_bucket_lifecycle_configuration().bucket(log_bucket).send().await.is_ok(), "after write {k}");
+        emulator.recorder_reset();
+        let again = decide(&app, &event).await;
+        assert_eq!(again.verdict, Verdict::Compliant, "a third run has nothing left to do: {again:?}");
+        assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+        // The next case starts from no log bucket: its trail bucket stops logging into it first.
+        let off = aws_sdk_s3::types::BucketLoggingStatus::builder().build();
+        c.s3.put_bucket_logging().bucket(format!("{trail}-logs")).bucket_logging_status(off).send().await.unwrap();
+        c.s3.delete_bucket_policy().bucket(log_bucket).send().await.ok();
+    }
+    eprintln!("partial fixes: cloudtrail-bucket-access-logging: {} kill points", WRITES - 1);
+}
+
+/// The baseline trail and its bucket take nine writes; killed after any, the next run completes
+/// the same trail and bucket (no second trail), and the one after finds the region covered.
+#[tokio::test]
+async fn a_baseline_trail_killed_after_any_write_is_completed_by_the_next_run() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let mut config = config_for(Mode::Remediate, &["cloudtrail-logging"]);
+    config.baseline_trail = Some("logmend-baseline".into());
+    let app = logmend::app(config, c.clone());
+    const WRITES: usize = 9;
+    let baseline_of = |out: Vec<logmend::controls::Evaluation>| {
+        out.into_iter().map(|e| e.decision).find(|d| d.resource.ends_with(":trail/*")).expect("a baseline decision")
+    };
+    for k in 1..WRITES {
+        c.cloudtrail.delete_trail().name("logmend-baseline").send().await.ok();
+        let event = sample_event("cloudtrail/delete-trail.json");
+        emulator.inject(json!([{ "action": "*", "fault": "reset", "times": -1, "after_writes": k }]));
+        let cut = baseline_of(app.handle_event(&event).await.unwrap());
+        emulator.inject(json!([]));
+        assert_eq!(cut.verdict, Verdict::Failed, "killed after write {k}: {cut:?}");
+        let next = baseline_of(app.handle_event(&event).await.unwrap());
+        assert_eq!(next.verdict, Verdict::Fixed, "after write {k}: {next:?}");
+        let trails = c.cloudtrail.describe_trails().send().await.unwrap();
+        assert_eq!(trails.trail_list().len(), 1, "one baseline trail after write {k}");
+        emulator.recorder_reset();
+        let again = baseline_of(app.handle_event(&event).await.unwrap());
+        assert_eq!(again.verdict, Verdict::Compliant, "after write {k}: {again:?}");
+        assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
+    }
+    eprintln!("partial fixes: cloudtrail-logging (baseline): {} kill points", WRITES - 1);
 }
 
 #[tokio::test]

@@ -281,17 +281,22 @@ pub async fn enable_versioning(cx: &Context<'_, Clients>, bucket: &str) -> Resul
         .map_err(|e| AwsError::from_sdk("s3:PutBucketVersioning", bucket, e))
 }
 
-/// A bucket logmend owns, made safe before anything is written to it: Block Public Access,
-/// default encryption (SSE-S3), the managed-by tag, and with `object_lock_days` Object Lock
-/// (possible only at creation) with that default retention in governance mode. An existing
-/// one of logmend's is reused.
+/// A bucket logmend owns, made safe before anything is written to it ([`secure_owned_bucket`]),
+/// with `object_lock_days` Object Lock (possible only at creation). An existing one of
+/// logmend's is reused.
 pub async fn create_owned_bucket(
     cx: &Context<'_, Clients>,
     bucket: &str,
     object_lock_days: Option<i32>,
 ) -> Result<(), AwsError> {
+    create_bucket(cx, bucket, object_lock_days.is_some()).await?;
+    secure_owned_bucket(cx, bucket, object_lock_days).await
+}
+
+/// CreateBucket in this region; "already yours" is success.
+pub async fn create_bucket(cx: &Context<'_, Clients>, bucket: &str, object_lock: bool) -> Result<(), AwsError> {
     let mut create =
-        cx.clients.s3.create_bucket().bucket(bucket).set_object_lock_enabled_for_bucket(object_lock_days.map(|_| true));
+        cx.clients.s3.create_bucket().bucket(bucket).set_object_lock_enabled_for_bucket(object_lock.then_some(true));
     // us-east-1 takes no location constraint (S3 API Reference, CreateBucket).
     if cx.region != "us-east-1" {
         let conf =
@@ -303,7 +308,17 @@ pub async fn create_owned_bucket(
         |e| e.is_bucket_already_owned_by_you(),
         "s3:CreateBucket",
         bucket,
-    )?;
+    )
+}
+
+/// Block Public Access, default encryption (SSE-S3), with `object_lock_days` a governance-mode
+/// default retention, and the managed-by tag: each write "already so" when repeated, so a run
+/// cut short part-way is completed by the next.
+pub async fn secure_owned_bucket(
+    cx: &Context<'_, Clients>,
+    bucket: &str,
+    object_lock_days: Option<i32>,
+) -> Result<(), AwsError> {
     block_public_access(cx, bucket).await?;
     let sse = ServerSideEncryptionConfiguration::builder()
         .rules(
@@ -353,6 +368,23 @@ pub async fn create_owned_bucket(
         .await
         .map(|_| ())
         .map_err(|e| AwsError::from_sdk("s3:PutBucketTagging", bucket, e))
+}
+
+/// Whether the bucket's default encryption is SSE-S3 (what S3 server access logs need).
+pub async fn encrypted_with_sse_s3(cx: &Context<'_, Clients>, bucket: &str) -> Result<bool, ControlError> {
+    let sent = cx.clients.s3.get_bucket_encryption().bucket(bucket).send().await;
+    let got = unless_absent(
+        sent,
+        &["ServerSideEncryptionConfigurationNotFoundError"],
+        "s3:GetEncryptionConfiguration",
+        bucket,
+    )?;
+    Ok(got.and_then(|o| o.server_side_encryption_configuration().cloned()).is_some_and(|c| {
+        c.rules().iter().any(|r| {
+            r.apply_server_side_encryption_by_default()
+                .is_some_and(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
+        })
+    }))
 }
 
 /// A bucket, or a trail whose bucket an event does not name.

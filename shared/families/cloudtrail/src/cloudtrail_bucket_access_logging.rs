@@ -14,8 +14,8 @@
 
 use crate::Clients;
 use crate::bucket::{
-    self, BucketRef, TrailBucket, bucket_named_in, denies_insecure_transport, read_policy, tls_deny_statement,
-    trail_bucket, trail_buckets_here,
+    self, BucketRef, TrailBucket, bucket_named_in, denies_insecure_transport, public_access_gaps, read_policy,
+    tls_deny_statement, trail_bucket, trail_buckets_here,
 };
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLoggingStatus, ExpirationStatus, LifecycleExpiration, LifecycleRule,
@@ -56,6 +56,9 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("s3:GetBucketLogging"),
         Permission::any("s3:GetBucketPolicy"),
         Permission::any("s3:GetBucketAcl"),
+        Permission::any("s3:GetBucketPublicAccessBlock"),
+        Permission::any("s3:GetEncryptionConfiguration"),
+        Permission::any("s3:GetLifecycleConfiguration"),
     ],
     // Every write but PutBucketLogging is to logmend's own access-log bucket only.
     writes: &[
@@ -118,6 +121,20 @@ async fn target_accepts(
     })))
 }
 
+/// Whether logmend's expiry rule, with these days, is on the log bucket.
+async fn retention_rule_in_place(cx: &Context<'_, Clients>, log_bucket: &str, days: i32) -> Result<bool, ControlError> {
+    let sent = cx.clients.s3.get_bucket_lifecycle_configuration().bucket(log_bucket).send().await;
+    let rules =
+        bucket::unless_absent(sent, &["NoSuchLifecycleConfiguration"], "s3:GetLifecycleConfiguration", log_bucket)?;
+    Ok(rules.is_some_and(|r| {
+        r.rules().iter().any(|rule| {
+            rule.id() == Some(RETENTION_RULE_ID)
+                && rule.status() == &ExpirationStatus::Enabled
+                && rule.expiration().and_then(|e| e.days()) == Some(days)
+        })
+    }))
+}
+
 /// logmend's statement for the logging service, limited to this account's buckets.
 pub fn access_logs_statement(partition: &str, log_bucket: &str, account: &str) -> Value {
     json!({
@@ -136,6 +153,10 @@ pub struct AccessLoggingFinding {
     pub log_bucket: String,
     /// logmend's log bucket is missing.
     pub create_log_bucket: bool,
+    /// Its Block Public Access, default encryption or tag is not (or not yet) set.
+    pub secure_log_bucket: bool,
+    /// It lacks the expiry rule of `LOGMEND_ACCESS_LOG_RETENTION_DAYS`.
+    pub log_bucket_lifecycle: bool,
     /// logmend's log bucket's policy to write (merged), when it lacks its statements.
     pub log_bucket_policy: Option<Value>,
     /// The trail bucket needs PutBucketLogging (off, or into a bucket that is gone).
@@ -145,6 +166,7 @@ pub struct AccessLoggingFinding {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AccessLoggingStep {
     CreateLogBucket { log_bucket: String },
+    SecureLogBucket { log_bucket: String },
     PutLogBucketPolicy { log_bucket: String, policy: Value },
     PutLogBucketLifecycle { log_bucket: String, days: i32 },
     PutBucketLogging { bucket: String, log_bucket: String },
@@ -222,6 +244,8 @@ impl Control for CloudtrailBucketAccessLogging {
                             bucket,
                             log_bucket,
                             create_log_bucket: false,
+                            secure_log_bucket: false,
+                            log_bucket_lifecycle: false,
                             log_bucket_policy: None,
                             point_logging: false,
                         };
@@ -231,9 +255,19 @@ impl Control for CloudtrailBucketAccessLogging {
                 }
             }
         };
-        // The log bucket: logmend's, made and kept as above.
+        // The log bucket: logmend's, made and kept as above. Each of its pieces is read, so a run
+        // cut short while making it is completed by the next.
         let existing = bucket::bucket_region(cx, &log_bucket).await?.is_ok();
         let policy = if existing { read_policy(cx, &log_bucket).await? } else { None };
+        let days = cx.config.access_log_retention_days;
+        let (secure_log_bucket, log_bucket_lifecycle) = if existing {
+            let blocked = public_access_gaps(cx, &log_bucket).await?.is_empty();
+            let sse = bucket::encrypted_with_sse_s3(cx, &log_bucket).await?;
+            let expires = days == 0 || retention_rule_in_place(cx, &log_bucket, days).await?;
+            (!(blocked && sse), !expires)
+        } else {
+            (true, days > 0)
+        };
         let req_context = [("aws:SourceAccount", account.as_str()), ("aws:SecureTransport", "true")];
         let probe = format!("arn:{partition}:s3:::{log_bucket}/{bucket}/probe");
         let req = Request {
@@ -251,13 +285,23 @@ impl Control for CloudtrailBucketAccessLogging {
             );
             with_statement(&with_logs, tls_deny_statement(&partition, &log_bucket))
         });
-        if problem.is_none() && log_bucket_policy.is_none() {
+        if problem.is_none() && log_bucket_policy.is_none() && !secure_log_bucket && !log_bucket_lifecycle {
             return Ok(Checked { resource, state: State::Compliant(format!("access logs go to {log_bucket}")) });
         }
         let point_logging = problem.is_some();
         let mut parts: Vec<String> = problem.into_iter().collect();
-        if log_bucket_policy.is_some() && existing {
-            parts.push(format!("{log_bucket} does not let {LOGGING_SERVICE} write"));
+        if existing {
+            let lacks: Vec<&str> = [
+                (log_bucket_policy.is_some(), "a policy that lets the logging service write, TLS-only"),
+                (secure_log_bucket, "Block Public Access and SSE-S3"),
+                (log_bucket_lifecycle, "its expiry rule"),
+            ]
+            .into_iter()
+            .filter_map(|(missing, what)| missing.then_some(what))
+            .collect();
+            if !lacks.is_empty() {
+                parts.push(format!("{log_bucket} lacks {}", lacks.join(", ")));
+            }
         }
         Ok(Checked {
             resource,
@@ -267,6 +311,8 @@ impl Control for CloudtrailBucketAccessLogging {
                     bucket,
                     log_bucket,
                     create_log_bucket: !existing,
+                    secure_log_bucket,
+                    log_bucket_lifecycle,
                     log_bucket_policy,
                     point_logging,
                 },
@@ -279,12 +325,15 @@ impl Control for CloudtrailBucketAccessLogging {
         let log_bucket = f.log_bucket.clone();
         if f.create_log_bucket {
             steps.push(AccessLoggingStep::CreateLogBucket { log_bucket: log_bucket.clone() });
-            if config.access_log_retention_days > 0 {
-                steps.push(AccessLoggingStep::PutLogBucketLifecycle {
-                    log_bucket: log_bucket.clone(),
-                    days: config.access_log_retention_days,
-                });
-            }
+        }
+        if f.secure_log_bucket {
+            steps.push(AccessLoggingStep::SecureLogBucket { log_bucket: log_bucket.clone() });
+        }
+        if f.log_bucket_lifecycle && config.access_log_retention_days > 0 {
+            steps.push(AccessLoggingStep::PutLogBucketLifecycle {
+                log_bucket: log_bucket.clone(),
+                days: config.access_log_retention_days,
+            });
         }
         if let Some(policy) = &f.log_bucket_policy {
             steps
@@ -298,9 +347,12 @@ impl Control for CloudtrailBucketAccessLogging {
 
     fn describe(&self, step: &AccessLoggingStep) -> Change {
         match step {
-            AccessLoggingStep::CreateLogBucket { log_bucket } => Change::new(
-                "s3:CreateBucket",
-                format!("{log_bucket} with Block Public Access, SSE-S3 and the managed-by tag"),
+            AccessLoggingStep::CreateLogBucket { log_bucket } => {
+                Change::new("s3:CreateBucket", format!("{log_bucket} (no Object Lock)"))
+            }
+            AccessLoggingStep::SecureLogBucket { log_bucket } => Change::new(
+                "s3:PutBucketPublicAccessBlock",
+                format!("{log_bucket}: Block Public Access, SSE-S3 default encryption, tag managed-by=logmend"),
             ),
             AccessLoggingStep::PutLogBucketPolicy { log_bucket, .. } => Change::new(
                 "s3:PutBucketPolicy",
@@ -326,8 +378,9 @@ impl Control for CloudtrailBucketAccessLogging {
         let s3 = &cx.clients.s3;
         for step in plan {
             let sent = match step {
-                AccessLoggingStep::CreateLogBucket { log_bucket } => {
-                    bucket::create_owned_bucket(cx, log_bucket, None).await
+                AccessLoggingStep::CreateLogBucket { log_bucket } => bucket::create_bucket(cx, log_bucket, false).await,
+                AccessLoggingStep::SecureLogBucket { log_bucket } => {
+                    bucket::secure_owned_bucket(cx, log_bucket, None).await
                 }
                 AccessLoggingStep::PutLogBucketPolicy { log_bucket, policy } => {
                     bucket::put_policy(cx, log_bucket, policy).await
@@ -383,6 +436,8 @@ mod tests {
             bucket: "trail-logs".into(),
             log_bucket: log_bucket_name("123456789012", "eu-west-1"),
             create_log_bucket: true,
+            secure_log_bucket: true,
+            log_bucket_lifecycle: true,
             log_bucket_policy: Some(json!({})),
             point_logging: true,
         };

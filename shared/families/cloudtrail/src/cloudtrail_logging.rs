@@ -377,6 +377,10 @@ impl Control for CloudtrailLogging {
     }
 }
 
+fn is_baseline_trail(cx: &Context<'_, Clients>, arn: &str) -> bool {
+    cx.config.baseline_trail.as_deref().is_some_and(|name| arn.rsplit_once(":trail/").is_some_and(|(_, n)| n == name))
+}
+
 /// Whether a multi-region trail covers the region; if none does, the baseline to create (only
 /// with LOGMEND_BASELINE_TRAIL, only from LOGMEND_BASELINE_TRAIL_REGION).
 async fn check_baseline(cx: &Context<'_, Clients>) -> Result<Checked<LoggingFinding>, ControlError> {
@@ -396,6 +400,17 @@ async fn check_baseline(cx: &Context<'_, Clients>) -> Result<Checked<LoggingFind
         }
         // The trail's own check (in the same event or sweep) starts it or widens its selectors;
         // its StartLogging / PutEventSelectors event decides the baseline again.
+        // logmend's own baseline trail, made but not started (a run cut short after CreateTrail):
+        // start it here, since the DeleteTrail that asked for it decides only the baseline.
+        Coverage::Once(arn) if is_baseline_trail(cx, &arn) => {
+            return Ok(Checked {
+                resource,
+                state: State::Noncompliant {
+                    reason: format!("baseline trail {arn} was created but is not logging"),
+                    finding: LoggingFinding::Trail(TrailLogging { trail_arn: arn, stopped: true, selectors: None }),
+                },
+            });
+        }
         Coverage::Once(arn) if cx.config.mode == Mode::Remediate => {
             return Ok(Checked {
                 resource,
