@@ -786,23 +786,14 @@ async fn s3_object_requests_count_as_tls() {
     let tls = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy().bucket("tls-only").policy(tls.to_string()).send().await.unwrap();
-    let put = s3
-        .put_object()
-        .bucket("tls-only")
-        .key("k")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
-        .send()
-        .await;
+    let put_object = || {
+        s3.put_object().bucket("tls-only").key("k").body(aws_sdk_s3::primitives::ByteStream::from_static(b"x")).send()
+    };
+    let put = put_object().await;
     assert_eq!(code(put), "<succeeded>");
     assert_eq!(code(s3.delete_object().bucket("tls-only").key("k").send().await), "<succeeded>");
     let all = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::tls-only/*"}]});
     s3.put_bucket_policy().bucket("tls-only").policy(all.to_string()).send().await.unwrap();
-    let put = s3
-        .put_object()
-        .bucket("tls-only")
-        .key("k")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
-        .send()
-        .await;
+    let put = put_object().await;
     assert_ne!(code(put), "<succeeded>", "an unconditional Deny still refuses");
 }
