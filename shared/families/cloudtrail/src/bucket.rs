@@ -14,8 +14,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 use logmend_core::aws::AwsError;
-use logmend_core::control::{Checked, State};
-use logmend_core::control::{Context, ControlError, is_exempt};
+use logmend_core::control::{Checked, Context, ControlError, State, is_exempt};
 use logmend_core::event::{ApiCallEvent, EventError};
 use logmend_core::resource_policy::{self, Answer, Principal, Request};
 use serde_json::{Value, json};
@@ -61,18 +60,23 @@ pub struct Writer {
 impl Writer {
     pub fn of(trail: &Trail) -> Option<Writer> {
         let trail_arn = trail.trail_arn()?.to_owned();
-        let account = crate::trail::parse_trail_arn(&trail_arn)?.account.to_owned();
+        let account = parse_trail_arn(&trail_arn)?.account.to_owned();
         let prefix = crate::trail::non_empty(trail.s3_key_prefix()).map(|p| p.trim_matches('/').to_owned());
         Some(Writer { trail_arn, account, prefix })
     }
 
-    /// The objects CloudTrail writes: `[prefix/]AWSLogs/ACCOUNT/…` (CloudTrail User Guide,
+    /// Where in the bucket CloudTrail writes: `[prefix/]AWSLogs/ACCOUNT/` (CloudTrail User Guide,
     /// "Finding your CloudTrail log files").
-    pub fn objects(&self, bucket: &str) -> String {
+    pub fn key_prefix(&self) -> String {
         match &self.prefix {
-            Some(p) => format!("{bucket}/{p}/AWSLogs/{}/*", self.account),
-            None => format!("{bucket}/AWSLogs/{}/*", self.account),
+            Some(p) => format!("{p}/AWSLogs/{}/", self.account),
+            None => format!("AWSLogs/{}/", self.account),
         }
+    }
+
+    /// The objects CloudTrail writes, as a policy's `Resource` names them (without `arn:…:::`).
+    pub fn objects(&self, bucket: &str) -> String {
+        format!("{bucket}/{}*", self.key_prefix())
     }
 }
 
@@ -179,7 +183,7 @@ pub fn cloudtrail_access(doc: Option<&Value>, partition: &str, bucket: &str, w: 
         ("aws:SecureTransport", "true"),
         ("s3:x-amz-acl", "bucket-owner-full-control"),
     ];
-    let object = format!("arn:{partition}:s3:::{}", w.objects(bucket).replace('*', "CloudTrail/probe.json.gz"));
+    let object = format!("arn:{partition}:s3:::{bucket}/{}CloudTrail/probe.json.gz", w.key_prefix());
     let arn = bucket_arn(partition, bucket);
     for (action, resource) in [("s3:GetBucketAcl", arn.as_str()), ("s3:PutObject", object.as_str())] {
         let req = Request { principal: Principal::Service(CLOUDTRAIL), action, resource, context: &context };

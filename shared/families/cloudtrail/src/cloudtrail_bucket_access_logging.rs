@@ -78,6 +78,29 @@ pub fn log_bucket_name(account: &str, region: &str) -> String {
     format!("logmend-access-logs-{account}-{region}")
 }
 
+/// Whether a bucket policy lets S3 deliver `source`'s access logs into `target` under `prefix`:
+/// the request S3's logging service makes, with the conditions it carries.
+fn logging_service_may_write(
+    policy: &Value,
+    partition: &str,
+    target: &str,
+    prefix: &str,
+    source: &str,
+    account: &str,
+) -> bool {
+    let source_arn = bucket::bucket_arn(partition, source);
+    let context =
+        [("aws:SourceAccount", account), ("aws:SourceArn", source_arn.as_str()), ("aws:SecureTransport", "true")];
+    let object = format!("arn:{partition}:s3:::{target}/{prefix}probe");
+    let req = Request {
+        principal: Principal::Service(LOGGING_SERVICE),
+        action: "s3:PutObject",
+        resource: &object,
+        context: &context,
+    };
+    resource_policy::allows(policy, &req)
+}
+
 /// Whether a target bucket's policy or ACL lets S3 deliver `source`'s access logs under `prefix`.
 async fn target_accepts(
     cx: &Context<'_, Clients>,
@@ -94,17 +117,7 @@ async fn target_accepts(
         }
         Err(e) => return Err(e),
     };
-    let source_arn = bucket::bucket_arn(partition, source);
-    let context =
-        [("aws:SourceAccount", account), ("aws:SourceArn", source_arn.as_str()), ("aws:SecureTransport", "true")];
-    let object = format!("arn:{partition}:s3:::{target}/{prefix}probe");
-    let req = Request {
-        principal: Principal::Service(LOGGING_SERVICE),
-        action: "s3:PutObject",
-        resource: &object,
-        context: &context,
-    };
-    if policy.as_ref().is_some_and(|p| resource_policy::allows(p, &req)) {
+    if policy.as_ref().is_some_and(|p| logging_service_may_write(p, partition, target, prefix, source, account)) {
         return Ok(Ok(true));
     }
     let acl = cx
@@ -268,15 +281,9 @@ impl Control for CloudtrailBucketAccessLogging {
         } else {
             (true, days > 0)
         };
-        let req_context = [("aws:SourceAccount", account.as_str()), ("aws:SecureTransport", "true")];
-        let probe = format!("arn:{partition}:s3:::{log_bucket}/{bucket}/probe");
-        let req = Request {
-            principal: Principal::Service(LOGGING_SERVICE),
-            action: "s3:PutObject",
-            resource: &probe,
-            context: &req_context,
-        };
-        let accepts = policy.as_ref().is_some_and(|p| resource_policy::allows(p, &req));
+        let accepts = policy.as_ref().is_some_and(|p| {
+            logging_service_may_write(p, &partition, &log_bucket, &format!("{bucket}/"), &bucket, &account)
+        });
         let tls = denies_insecure_transport(policy.as_ref(), &partition, &log_bucket);
         let log_bucket_policy = (!accepts || !tls).then(|| {
             let with_logs = with_statement(

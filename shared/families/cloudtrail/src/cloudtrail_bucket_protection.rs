@@ -154,11 +154,11 @@ impl Control for CloudtrailBucketProtection {
         let mut problems = Vec::new();
         let mut left = Vec::new();
         let policy = read_policy(cx, &bucket).await?;
-        let mut merged = policy.clone();
+        let unchanged = policy.clone().unwrap_or(Value::Null);
+        let mut merged = unchanged.clone();
         if !denies_insecure_transport(policy.as_ref(), &partition, &bucket) {
             problems.push("its policy does not deny requests without TLS".to_owned());
-            merged =
-                Some(with_statement(merged.as_ref().unwrap_or(&Value::Null), tls_deny_statement(&partition, &bucket)));
+            merged = with_statement(&merged, tls_deny_statement(&partition, &bucket));
         }
         let mut need_cloudtrail = Vec::new();
         for w in &writers {
@@ -175,7 +175,7 @@ impl Control for CloudtrailBucketProtection {
             let names: Vec<&str> = need_cloudtrail.iter().map(|w| w.trail_arn.as_str()).collect();
             problems.push(format!("its policy does not let CloudTrail deliver for {}", names.join(", ")));
             for s in cloudtrail_statements(policy.as_ref(), &partition, &bucket, &need_cloudtrail) {
-                merged = Some(with_statement(merged.as_ref().unwrap_or(&Value::Null), s));
+                merged = with_statement(&merged, s);
             }
         }
         let gaps = public_access_gaps(cx, &bucket).await?;
@@ -218,8 +218,7 @@ impl Control for CloudtrailBucketProtection {
                 unless_absent(sent, &["NoSuchLifecycleConfiguration"], "s3:GetLifecycleConfiguration", &bucket)?
                     .map(|o| o.rules().to_vec())
                     .unwrap_or_default();
-            let prefixes: Vec<String> =
-                writers.iter().map(|w| w.objects("").trim_start_matches('/').to_owned()).collect();
+            let prefixes: Vec<String> = writers.iter().map(|w| w.key_prefix()).collect();
             if !rules.iter().any(|r| expires_within(r, days, &prefixes)) {
                 if mfa_delete {
                     left.push(format!("no rule expires log files within {days} days, and S3 takes no lifecycle rule on a bucket with MFA delete"));
@@ -245,7 +244,7 @@ impl Control for CloudtrailBucketProtection {
             names.join(", "),
             problems.iter().chain(&left).cloned().collect::<Vec<_>>().join("; ")
         );
-        let policy = merged.filter(|m| Some(m) != policy.as_ref());
+        let policy = (merged != unchanged).then_some(merged);
         Ok(Checked {
             resource,
             state: State::Noncompliant {
