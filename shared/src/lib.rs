@@ -5,6 +5,7 @@
 //! re-exports of the core and the families. A Lambda function depends on `logmend-core` and
 //! its own family only. See DESIGN.md beside the repository.
 
+pub use logmend_alarms as alarms;
 pub use logmend_cloudtrail as cloudtrail;
 pub use logmend_core::{
     ClientSet, Config, ControlDef, Decision, Family, HandlerError, Logmend, Mode, Verdict, aws, config, decision,
@@ -16,6 +17,7 @@ pub use logmend_rds as rds;
 
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
+    pub use logmend_alarms::cis_metric_alarms;
     pub use logmend_cloudtrail::{
         cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
         cloudtrail_encryption, cloudtrail_log_file_validation, cloudtrail_logging,
@@ -29,8 +31,13 @@ pub mod controls {
 use logmend_core::control::ControlSpec;
 
 /// Every family, each with its function: adding a family is its crate and one line here.
-pub static FAMILIES: [&Family; 4] =
-    [&logmend_mq::FAMILY, &logmend_rds::FAMILY, &logmend_cloudtrail::FAMILY, &logmend_logs::FAMILY];
+pub static FAMILIES: [&Family; 5] = [
+    &logmend_mq::FAMILY,
+    &logmend_rds::FAMILY,
+    &logmend_cloudtrail::FAMILY,
+    &logmend_logs::FAMILY,
+    &logmend_alarms::FAMILY,
+];
 
 /// Every control, in the order `logmend controls` lists them.
 pub fn all_controls() -> impl Iterator<Item = &'static dyn ControlDef> {

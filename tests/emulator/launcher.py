@@ -919,6 +919,108 @@ def _translate_cbor(environ, app, start_response):
 
 
 # --------------------------------------------------------------------------------------------
+# SNS
+# --------------------------------------------------------------------------------------------
+
+# Protocols whose endpoint must confirm before SNS delivers to it (SNS Developer Guide,
+# "Subscribing to an Amazon SNS topic": email, email-json, http and https subscriptions are
+# pending until confirmed; SQS, Lambda, SMS and application endpoints are confirmed at once).
+_SNS_CONFIRMED_BY_HAND = ("email", "email-json", "http", "https")
+
+
+def _sns_pending(subscription) -> bool:
+    return getattr(subscription, "logmend_token", None) is not None
+
+
+@patch
+def sns_subscriptions_wait_for_confirmation():
+    """AWS: an email, email-json, http or https subscription stays pending until its endpoint
+    confirms with the token SNS sent it (ConfirmSubscription with TopicArn and Token). Until then
+    ListSubscriptionsByTopic shows its SubscriptionArn as `PendingConfirmation`, Subscribe
+    answers `pending confirmation` (unless ReturnSubscriptionArn is true),
+    GetSubscriptionAttributes says PendingConfirmation `true`, and GetTopicAttributes counts it
+    in SubscriptionsPending, the confirmed ones in SubscriptionsConfirmed (SNS API Reference,
+    Subscribe, ConfirmSubscription, GetTopicAttributes). moto confirms every subscription at once,
+    counts none, and its ConfirmSubscription checks no token. The tokens SNS would mail are listed
+    at GET /logmend-emulator/sns-confirmations, the tests' mailbox."""
+    import secrets
+
+    from moto.core.responses import ActionResult
+    from moto.sns.exceptions import SNSInvalidParameter
+    from moto.sns.models import SNSBackend, Subscription, Topic
+    from moto.sns.responses import SNSResponse
+
+    original_subscribe = SNSBackend.subscribe
+
+    def subscribe(self, topic_arn, endpoint, protocol):
+        existing = self._find_subscription(topic_arn, endpoint, protocol)
+        subscription = original_subscribe(self, topic_arn, endpoint, protocol)
+        if existing is None and protocol in _SNS_CONFIRMED_BY_HAND:
+            subscription.logmend_token = secrets.token_hex(32)
+            subscription.attributes["PendingConfirmation"] = "true"
+            subscription.attributes["ConfirmationWasAuthenticated"] = "false"
+        return subscription
+
+    SNSBackend.subscribe = subscribe
+
+    def listed_arn(self):
+        return "PendingConfirmation" if _sns_pending(self) else self.arn
+
+    Subscription.SubscriptionArn = property(listed_arn)
+
+    def counted(pending: bool):
+        def count(self):
+            subs = self.sns_backend._get_topic_subscriptions(self)
+            return str(sum(1 for s in subs if _sns_pending(s) == pending))
+
+        return property(count, lambda self, value: None)
+
+    Topic.subscriptions_pending = counted(True)
+    Topic.subscriptions_confimed = counted(False)
+
+    original_response_subscribe = SNSResponse.subscribe
+
+    def response_subscribe(self):
+        result = original_response_subscribe(self)
+        arn = result.result.get("SubscriptionArn") if isinstance(result.result, dict) else None
+        subscription = self.backend.subscriptions.get(arn) if arn else None
+        returns_arn = str(self._get_param("ReturnSubscriptionArn") or "").lower() == "true"
+        if subscription is not None and _sns_pending(subscription) and not returns_arn:
+            return ActionResult({"SubscriptionArn": "pending confirmation"})
+        return result
+
+    SNSResponse.subscribe = response_subscribe
+
+    def confirm_subscription(self):
+        topic_arn = self._get_param("TopicArn")
+        token = self._get_param("Token")
+        self.backend.get_topic(topic_arn)  # NotFound for an unknown topic
+        for subscription in self.backend.subscriptions.values():
+            if subscription.topic.arn == topic_arn and token and getattr(subscription, "logmend_token", None) == token:
+                subscription.logmend_token = None
+                subscription.attributes["PendingConfirmation"] = "false"
+                subscription.attributes["ConfirmationWasAuthenticated"] = "true"
+                return ActionResult({"SubscriptionArn": subscription.arn})
+        raise SNSInvalidParameter("Invalid token")
+
+    SNSResponse.confirm_subscription = confirm_subscription
+
+
+def sns_confirmations() -> list[dict]:
+    """The pending subscriptions and the tokens SNS would have sent their endpoints."""
+    from moto.sns.models import sns_backends
+
+    out = []
+    for account, regions in sns_backends.items():
+        for region, backend in regions.items():
+            for s in backend.subscriptions.values():
+                if _sns_pending(s):
+                    out.append({"account": account, "region": region, "topic_arn": s.topic.arn,
+                                "protocol": s.protocol, "endpoint": s.endpoint, "token": s.logmend_token})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # Amazon MQ
 # --------------------------------------------------------------------------------------------
 
@@ -1634,6 +1736,8 @@ def main(argv: list[str] | None = None) -> None:
     moto_app = fault_injecting(request_checking(DomainDispatcherApplication(create_backend_app)))
 
     def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/logmend-emulator/sns-confirmations":
+            return Response(json.dumps(sns_confirmations()), mimetype="application/json")(environ, start_response)
         if environ.get("PATH_INFO") == "/logmend-emulator/patches":
             body = json.dumps({"patches": PATCHES,
                                "iam_propagation_seconds": iam_propagation_seconds(),

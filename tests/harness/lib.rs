@@ -34,6 +34,7 @@ pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl AwsClients {
@@ -51,6 +52,7 @@ impl AwsClients {
             s3: logmend::cloudtrail::s3_client(conf),
             kms: aws_sdk_kms::Client::new(conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(conf),
+            sns: aws_sdk_sns::Client::new(conf),
         }
     }
 }
@@ -65,6 +67,12 @@ impl From<AwsClients> for logmend::ClientSet {
                 iam: c.iam,
                 s3: c.s3,
                 kms: c.kms,
+            })
+            .with(logmend::alarms::Clients {
+                cloudtrail: c.cloudtrail.clone(),
+                logs: c.logs.clone(),
+                cloudwatch: c.cloudwatch,
+                sns: c.sns,
             })
             .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
             .with(logmend::rds::Clients { rds: c.rds })
@@ -214,6 +222,14 @@ impl Emulator {
     pub fn create_bucket(&self, name: &str) {
         let (status, body) = self.http("PUT", &format!("/{name}"), "");
         assert_eq!(status, 200, "create bucket {name}: {body}");
+    }
+
+    /// The pending SNS subscriptions and their tokens: what SNS would have emailed or posted
+    /// (the launcher's `sns_subscriptions_wait_for_confirmation`).
+    pub fn sns_confirmations(&self) -> Vec<Value> {
+        let (status, body) = self.http("GET", "/logmend-emulator/sns-confirmations", "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("sns confirmations JSON")
     }
 
     pub fn patches(&self) -> Value {
@@ -645,8 +661,9 @@ impl Emulator {
     /// writes), so the template's role and `logmend policy` allow exactly what it does.
     pub fn assert_calls_declared(&self, control: &str) {
         let spec = logmend::spec(control).unwrap_or_else(|e| panic!("{e}"));
+        // CloudWatch signs as `monitoring`; its IAM actions are `cloudwatch:`.
         let declared: std::collections::BTreeSet<String> =
-            spec.reads.iter().chain(spec.writes).map(|p| p.action.to_owned()).collect();
+            spec.reads.iter().chain(spec.writes).map(|p| p.action.replacen("cloudwatch:", "monitoring:", 1)).collect();
         let calls: std::collections::BTreeSet<String> = self.recorded_calls().into_iter().collect();
         let undeclared: Vec<&String> = calls.difference(&declared).collect();
         assert!(undeclared.is_empty(), "{control} called undeclared actions: {undeclared:?}");

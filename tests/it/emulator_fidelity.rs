@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 29] = [
+const COVERED: [&str; 30] = [
+    "sns_subscriptions_wait_for_confirmation",
     "s3_object_requests_count_as_tls",
     "put_metric_filter_replaces_the_filter_of_that_name",
     "describe_alarms_paginates",
@@ -796,4 +797,58 @@ async fn s3_object_requests_count_as_tls() {
     s3.put_bucket_policy().bucket("tls-only").policy(all.to_string()).send().await.unwrap();
     let put = put_object().await;
     assert_ne!(code(put), "<succeeded>", "an unconditional Deny still refuses");
+}
+
+/// Email and https subscriptions wait for their endpoint's confirmation; SQS ones do not; the
+/// topic counts each kind; ConfirmSubscription checks the token SNS sent.
+#[tokio::test]
+async fn sns_subscriptions_wait_for_confirmation() {
+    let emulator = Emulator::start();
+    let sns = emulator.clients("us-east-1").sns;
+    let topic = sns.create_topic().name("alerts").send().await.unwrap().topic_arn().unwrap().to_owned();
+    let email = sns.subscribe().topic_arn(&topic).protocol("email").endpoint("a@example.com").send().await.unwrap();
+    assert_eq!(email.subscription_arn(), Some("pending confirmation"));
+    let https = sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("https")
+        .endpoint("https://hooks.example.com/sns")
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(https.subscription_arn().unwrap().starts_with(&topic), "ReturnSubscriptionArn gives the ARN");
+    let sqs = sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint("arn:aws:sqs:us-east-1:123456789012:q")
+        .send()
+        .await
+        .unwrap();
+    assert!(sqs.subscription_arn().unwrap().starts_with(&topic));
+    let listed = sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
+    let arns: Vec<(&str, &str)> =
+        listed.subscriptions().iter().map(|s| (s.protocol().unwrap(), s.subscription_arn().unwrap())).collect();
+    assert_eq!(arns.iter().filter(|(_, a)| *a == "PendingConfirmation").count(), 2, "{arns:?}");
+    let counts = |a: &std::collections::HashMap<String, String>| {
+        (a["SubscriptionsPending"].clone(), a["SubscriptionsConfirmed"].clone())
+    };
+    let attrs = sns.get_topic_attributes().topic_arn(&topic).send().await.unwrap();
+    assert_eq!(counts(attrs.attributes().unwrap()), ("2".into(), "1".into()));
+    let https_attrs =
+        sns.get_subscription_attributes().subscription_arn(https.subscription_arn().unwrap()).send().await.unwrap();
+    assert_eq!(https_attrs.attributes().unwrap()["PendingConfirmation"], "true");
+
+    // A wrong token is refused as SNS does; the mailed one confirms.
+    let bad = sns.confirm_subscription().topic_arn(&topic).token("not-the-token").send().await;
+    assert_eq!(code(bad), "InvalidParameter");
+    let mailbox = emulator.sns_confirmations();
+    let mail = mailbox.iter().find(|m| m["endpoint"] == "a@example.com").unwrap();
+    let confirmed =
+        sns.confirm_subscription().topic_arn(&topic).token(mail["token"].as_str().unwrap()).send().await.unwrap();
+    assert!(confirmed.subscription_arn().unwrap().starts_with(&topic));
+    let attrs = sns.get_topic_attributes().topic_arn(&topic).send().await.unwrap();
+    assert_eq!(counts(attrs.attributes().unwrap()), ("1".into(), "2".into()));
+    assert_eq!(emulator.sns_confirmations().len(), 1, "only the https endpoint still waits");
 }

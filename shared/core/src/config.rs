@@ -87,6 +87,75 @@ pub struct Config {
     /// Whether a trail bucket without MFA delete or Object Lock is noncompliant
     /// (`LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION`: required, the default, or off).
     pub trail_bucket_deletion_protection: bool,
+    /// The SNS topic the CIS alarms notify (`LOGMEND_ALARM_TOPIC_ARN`, someone's existing
+    /// topic); `None`: logmend's own `logmend-security-alarms`.
+    pub alarm_topic_arn: Option<String>,
+    /// Who the alarms reach: `LOGMEND_ALARM_EMAIL` (email addresses) and
+    /// `LOGMEND_ALARM_SUBSCRIPTION` (`protocol:endpoint`), subscribed to the topic.
+    pub alarm_subscribers: Vec<Subscriber>,
+    /// The namespace of the CIS metrics (`LOGMEND_ALARM_NAMESPACE`).
+    pub alarm_namespace: String,
+}
+
+/// One SNS subscription logmend keeps on the alarm topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+/// The SNS protocols an alarm subscription may use. `firehose` is left out: it needs a
+/// subscription role logmend does not make (SNS API Reference, Subscribe).
+pub const SUBSCRIPTION_PROTOCOLS: [&str; 8] =
+    ["email", "email-json", "http", "https", "sqs", "lambda", "sms", "application"];
+
+impl std::fmt::Display for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.protocol, self.endpoint)
+    }
+}
+
+/// `LOGMEND_ALARM_SUBSCRIPTION`: comma-separated `protocol:endpoint` (`https:https://…`,
+/// `sqs:arn:aws:sqs:…`); an endpoint is checked as its protocol needs.
+pub fn parse_subscriptions(value: &str) -> Result<Vec<Subscriber>, String> {
+    let mut out = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((protocol, endpoint)) = part.split_once(':') else {
+            return Err(format!("{part:?} is not protocol:endpoint (https:https://example.com/hook)"));
+        };
+        let ok = match protocol {
+            "email" | "email-json" => is_email(endpoint),
+            "http" => endpoint.starts_with("http://"),
+            "https" => endpoint.starts_with("https://"),
+            "sqs" => endpoint.starts_with("arn:") && endpoint.contains(":sqs:"),
+            "lambda" => endpoint.starts_with("arn:") && endpoint.contains(":lambda:"),
+            "application" => endpoint.starts_with("arn:") && endpoint.contains(":sns:"),
+            "sms" => {
+                endpoint.starts_with('+') && endpoint.len() > 4 && endpoint[1..].chars().all(|c| c.is_ascii_digit())
+            }
+            _ => {
+                return Err(format!(
+                    "{protocol:?} is not an SNS protocol logmend subscribes with; valid: {}",
+                    SUBSCRIPTION_PROTOCOLS.join(", ")
+                ));
+            }
+        };
+        if !ok {
+            return Err(format!("{endpoint:?} is not an endpoint of protocol {protocol}"));
+        }
+        let s = Subscriber { protocol: protocol.to_owned(), endpoint: endpoint.to_owned() };
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn is_email(s: &str) -> bool {
+    s.split_once('@').is_some_and(|(user, domain)| {
+        !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+    }) && !s.contains(char::is_whitespace)
+        && !s.contains(',')
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +186,9 @@ impl Config {
             trail_log_expiration_days: None,
             access_log_retention_days: 365,
             trail_bucket_deletion_protection: true,
+            alarm_topic_arn: None,
+            alarm_subscribers: Vec::new(),
+            alarm_namespace: "LogMetrics".into(),
         }
     }
 
@@ -269,6 +341,54 @@ impl Config {
                     .push(format!("LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION: {other:?} is not one of required, off")),
             }
         }
+        if let Some(v) = var("LOGMEND_ALARM_TOPIC_ARN").filter(|v| !v.is_empty()) {
+            let parts: Vec<&str> = v.split(':').collect();
+            match parts.as_slice() {
+                ["arn", _, "sns", region, account, name]
+                    if !region.is_empty() && account.len() == 12 && !name.is_empty() =>
+                {
+                    config.alarm_topic_arn = Some(v)
+                }
+                _ => problems.push(format!(
+                    "LOGMEND_ALARM_TOPIC_ARN: {v:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                )),
+            }
+        }
+        if let Some(v) = var("LOGMEND_ALARM_EMAIL").filter(|v| !v.is_empty()) {
+            match v.split(',').map(str::trim).filter(|e| !e.is_empty()).find(|e| !is_email(e)) {
+                Some(bad) => problems.push(format!("LOGMEND_ALARM_EMAIL: {bad:?} is not an email address")),
+                None => {
+                    for e in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                        let s = Subscriber { protocol: "email".into(), endpoint: e.to_owned() };
+                        if !config.alarm_subscribers.contains(&s) {
+                            config.alarm_subscribers.push(s);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(v) = var("LOGMEND_ALARM_SUBSCRIPTION").filter(|v| !v.is_empty()) {
+            match parse_subscriptions(&v) {
+                Ok(list) => {
+                    for s in list {
+                        if !config.alarm_subscribers.contains(&s) {
+                            config.alarm_subscribers.push(s);
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!("LOGMEND_ALARM_SUBSCRIPTION: {e}")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_ALARM_NAMESPACE") {
+            // CloudWatch: 1-255 characters, not starting with a colon, no "AWS/" prefix (AWS's own).
+            if v.is_empty() || v.len() > 255 || v.starts_with(':') || v.starts_with("AWS/") {
+                problems.push(format!(
+                    "LOGMEND_ALARM_NAMESPACE: {v:?} is not a custom metric namespace (1 to 255 characters, not AWS/...)"
+                ));
+            } else {
+                config.alarm_namespace = v;
+            }
+        }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
     }
 
@@ -406,6 +526,45 @@ mod tests {
         assert_eq!(err.problems.len(), 6, "{err}");
         assert!(err.to_string().contains("a bare key id"), "{err}");
         assert!(is_trail_name("a.b-c_1") && !is_trail_name("ab") && !is_trail_name("a..b") && !is_trail_name("ab-"));
+    }
+
+    #[test]
+    fn the_alarm_settings_are_checked() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_ALARM_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:security"),
+            ("LOGMEND_ALARM_EMAIL", "sec@example.com, oncall@example.com"),
+            (
+                "LOGMEND_ALARM_SUBSCRIPTION",
+                "https:https://hooks.example.com/a?b=c,sqs:arn:aws:sqs:eu-west-1:123456789012:q",
+            ),
+            ("LOGMEND_ALARM_NAMESPACE", "CISBenchmark"),
+        ]))
+        .unwrap();
+        assert_eq!(c.alarm_topic_arn.as_deref(), Some("arn:aws:sns:eu-west-1:123456789012:security"));
+        let subs: Vec<String> = c.alarm_subscribers.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            subs,
+            [
+                "email:sec@example.com",
+                "email:oncall@example.com",
+                "https:https://hooks.example.com/a?b=c",
+                "sqs:arn:aws:sqs:eu-west-1:123456789012:q"
+            ]
+        );
+        assert_eq!(c.alarm_namespace, "CISBenchmark");
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_ALARM_TOPIC_ARN", "security"),
+            ("LOGMEND_ALARM_EMAIL", "not an address"),
+            ("LOGMEND_ALARM_SUBSCRIPTION", "pigeon:coop"),
+            ("LOGMEND_ALARM_NAMESPACE", "AWS/Logs"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 4, "{err}");
+        assert!(err.to_string().contains("\"pigeon\" is not an SNS protocol"), "{err}");
+        assert!(parse_subscriptions("https:http://plain").is_err());
+        assert_eq!(Config::new(Mode::Audit).alarm_namespace, "LogMetrics");
     }
 
     #[test]

@@ -353,6 +353,9 @@ pub fn account_of(arn: &str) -> Option<String> {
     parts.nth(3).filter(|a| !a.is_empty()).map(str::to_owned)
 }
 
+/// The tag on everything logmend creates, so a person can tell its resources from theirs.
+pub const MANAGED_BY_TAG: (&str, &str) = ("managed-by", "logmend");
+
 /// Whether a resource's tags exempt it: the configured key with the value `true`.
 pub fn is_exempt<'t>(config: &Config, mut tags: impl Iterator<Item = (&'t str, &'t str)>) -> bool {
     tags.any(|(k, v)| k == config.exempt_tag && v.eq_ignore_ascii_case("true"))

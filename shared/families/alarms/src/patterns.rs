@@ -111,6 +111,14 @@ pub static CIS_FILTERS: &[CisFilter] = &[
         metric: "OrganizationsChanges",
         pattern: r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
     },
+    // Prowler's Organizations check wants 21 event names in this order (its check is a regular
+    // expression over the pattern), CIS's filter has 18: a second filter beside it.
+    CisFilter {
+        security_hub: "",
+        cis: "Prowler cloudwatch_log_metric_filter_aws_organizations_changes",
+        metric: "OrganizationsChangesAll",
+        pattern: "{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CancelHandshake) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganization) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = EnableAllFeatures) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdateOrganizationalUnit) || ($.eventName = UpdatePolicy)) }",
+    },
     // Prowler's route-table check wants the event source too: a second filter, so the exact
     // CloudWatch.13 one stays as Security Hub reads it.
     CisFilter {
@@ -120,6 +128,36 @@ pub static CIS_FILTERS: &[CisFilter] = &[
         pattern: "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable))}",
     },
 ];
+
+/// A filter pattern as Security Hub compares it: the text itself, whitespace aside (it fails
+/// a pattern with any other difference: an extra term, a dropped pair of parentheses; see
+/// terraform-aws-modules/terraform-aws-cloudwatch#50, told so by AWS support). Whitespace
+/// inside quoted values is kept.
+pub fn normalized(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut quoted = false;
+    for c in pattern.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if quoted || !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl CisFilter {
+    /// Whether a filter's pattern is this one, as Security Hub reads it.
+    pub fn is_pattern(&self, pattern: &str) -> bool {
+        normalized(pattern) == normalized(self.pattern)
+    }
+
+    /// logmend's name for this filter and for its alarm.
+    pub fn logmend_name(&self) -> String {
+        format!("logmend-cis-{}", self.metric)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -167,6 +205,16 @@ mod tests {
         }
         let hub: Vec<&str> = CIS_FILTERS.iter().map(|f| f.security_hub).filter(|s| !s.is_empty()).collect();
         assert_eq!(hub.len(), 14, "CloudWatch.1 to .14");
+    }
+
+    #[test]
+    fn patterns_compare_as_security_hub_does_whitespace_aside() {
+        let f = CIS_FILTERS.iter().find(|f| f.metric == "CloudTrailChanges").unwrap();
+        assert!(f.is_pattern(&f.pattern.replace(") || (", ")||(")));
+        assert!(f.is_pattern(&format!("  {}\n", f.pattern.replace("{", "{ "))));
+        assert!(!f.is_pattern(&f.pattern.replace(" || ($.eventName=StopLogging)", "")), "a term dropped");
+        assert!(!f.is_pattern(&f.pattern.replace("(", "").replace(")", "")), "parentheses dropped");
+        assert_eq!(normalized(r#"{ $.a = "x y" }"#), r#"{$.a="x y"}"#);
     }
 
     #[test]
@@ -270,6 +318,15 @@ mod tests {
                 "VPCChanges",
                 &[("ec2.amazonaws.com", "CreateVpc"), ("ec2.amazonaws.com", "AcceptVpcPeeringConnection")],
                 &[("ec2.amazonaws.com", "CreateSubnet")],
+            ),
+            (
+                "OrganizationsChangesAll",
+                &[
+                    ("organizations.amazonaws.com", "CancelHandshake"),
+                    ("organizations.amazonaws.com", "EnableAllFeatures"),
+                    ("organizations.amazonaws.com", "CreateOrganization"),
+                ],
+                &[("organizations.amazonaws.com", "DescribeOrganization"), ("iam.amazonaws.com", "CreateAccount")],
             ),
             (
                 "OrganizationsChanges",

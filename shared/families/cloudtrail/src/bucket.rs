@@ -20,7 +20,7 @@ use logmend_core::resource_policy::{self, Answer, Principal, Request};
 use serde_json::{Value, json};
 
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
-pub const MANAGED_BY_TAG: (&str, &str) = ("managed-by", "logmend");
+pub use logmend_core::control::MANAGED_BY_TAG;
 pub const TLS_SID: &str = "LogmendDenyInsecureTransport";
 pub const ACL_CHECK_SID: &str = "LogmendCloudTrailAclCheck";
 pub const WRITE_SID: &str = "LogmendCloudTrailWrite";

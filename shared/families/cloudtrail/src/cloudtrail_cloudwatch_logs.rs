@@ -41,7 +41,7 @@ pub const LOG_GROUP_PREFIX: &str = "/aws/cloudtrail/";
 /// still shows: GetTrailStatus does not say when the error happened.
 const RECENT_DELIVERY: Duration = Duration::from_secs(3600);
 const ROLE_PREFIX: &str = "LogmendTrail-";
-const MANAGED_BY: (&str, &str) = ("managed-by", "logmend");
+use logmend_core::control::MANAGED_BY_TAG as MANAGED_BY;
 
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-cloudwatch-logs",

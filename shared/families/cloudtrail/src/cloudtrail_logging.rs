@@ -23,6 +23,7 @@ use logmend_core::control::{
 use logmend_core::decision::Change;
 use logmend_core::decision::Mode;
 use logmend_core::event::{ApiCallEvent, EventError};
+pub use logmend_trail_rules::{Selectors, is_management, logs_all_management};
 
 /// Basic event selectors a trail may have (CloudTrail quotas).
 const MAX_BASIC_SELECTORS: usize = 5;
@@ -85,13 +86,6 @@ impl std::fmt::Display for LoggingTarget {
     }
 }
 
-/// A trail's selectors, as GetEventSelectors gives them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Selectors {
-    Basic(Vec<EventSelector>),
-    Advanced(Vec<AdvancedEventSelector>),
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoggingFinding {
     Trail(TrailLogging),
@@ -113,26 +107,6 @@ pub enum LoggingStep {
     StartLogging { trail_arn: String },
     PutEventSelectors { trail_arn: String, selectors: Selectors },
     CreateBaseline(BaselinePlan),
-}
-
-fn basic_logs_all_management(s: &EventSelector) -> bool {
-    s.include_management_events() != Some(false) && s.read_write_type().is_none_or(|t| *t == ReadWriteType::All)
-}
-
-fn is_management(s: &AdvancedEventSelector) -> bool {
-    s.field_selectors().iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"))
-}
-
-fn advanced_logs_all_management(s: &AdvancedEventSelector) -> bool {
-    is_management(s) && !s.field_selectors().iter().any(|f| f.field() == "readOnly")
-}
-
-/// Whether the selectors log management events, read and write.
-pub fn logs_all_management(selectors: &Selectors) -> bool {
-    match selectors {
-        Selectors::Basic(b) => b.iter().any(basic_logs_all_management),
-        Selectors::Advanced(a) => a.iter().any(advanced_logs_all_management),
-    }
 }
 
 fn management_selector() -> AdvancedEventSelector {
@@ -199,11 +173,7 @@ pub async fn read_selectors(cx: &Context<'_, Clients>, trail_arn: &str) -> Resul
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("cloudtrail:GetEventSelectors", trail_arn, e))?;
-    Ok(if out.advanced_event_selectors().is_empty() {
-        Selectors::Basic(out.event_selectors().to_vec())
-    } else {
-        Selectors::Advanced(out.advanced_event_selectors().to_vec())
-    })
+    Ok(Selectors::of(&out))
 }
 
 impl Control for CloudtrailLogging {

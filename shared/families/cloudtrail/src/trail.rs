@@ -25,27 +25,7 @@ pub struct NotHere {
     pub reason: String,
 }
 
-/// The parts of a CloudTrail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
-pub struct TrailArn<'a> {
-    pub partition: &'a str,
-    pub region: &'a str,
-    pub account: &'a str,
-}
-
-pub fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "cloudtrail", region, account, rest] if rest.starts_with("trail/") => {
-            Some(TrailArn { partition, region, account })
-        }
-        _ => None,
-    }
-}
-
-/// moto stores an emptied ARN as `""`, which the SDK returns as `Some("")`: that is unset.
-pub fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.filter(|s| !s.trim().is_empty())
-}
+pub use logmend_trail_rules::{TrailArn, non_empty, parse_trail_arn};
 
 /// The trail a CloudTrail event names: the response's exact ARN, else the request's `name`
 /// (a name or an ARN), else PutEventSelectors' `trailName`. StopLogging and DeleteTrail answer
@@ -136,17 +116,4 @@ pub async fn list_trail_arns(cx: &Context<'_, Clients>) -> Result<Vec<String>, C
         out.extend(page.trails().iter().filter_map(|t| t.trail_arn().map(str::to_owned)));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trail_arns_split_into_partition_region_and_account() {
-        let a = parse_trail_arn("arn:aws-us-gov:cloudtrail:us-gov-west-1:123456789012:trail/x").unwrap();
-        assert_eq!((a.partition, a.region, a.account), ("aws-us-gov", "us-gov-west-1", "123456789012"));
-        assert!(parse_trail_arn("arn:aws:s3:::bucket").is_none());
-        assert_eq!(non_empty(Some(" ")), None);
-    }
 }

@@ -42,7 +42,10 @@ pub fn immediate_parameters<'a>(
 
 /// The tag logmend puts on the groups it makes.
 pub fn managed_by_tag() -> aws_sdk_rds::types::Tag {
-    aws_sdk_rds::types::Tag::builder().key("managed-by").value("logmend").build()
+    aws_sdk_rds::types::Tag::builder()
+        .key(logmend_core::control::MANAGED_BY_TAG.0)
+        .value(logmend_core::control::MANAGED_BY_TAG.1)
+        .build()
 }
 
 /// The name of logmend's copy of a group: `logmend-<base>-<purpose>`, as RDS group names must
