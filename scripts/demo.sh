@@ -30,8 +30,10 @@ step "creating resources: trails without CloudWatch Logs delivery, validation, e
 
 # The trails' KMS key (its policy lets CloudTrail in) is named; MFA delete and Object Lock, which
 # only a bucket's owner can set, are shown on their own at the end.
-export LOGMEND_TRAIL_KMS_KEY=alias/logmend-demo-trails LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=off
-echo "LOGMEND_TRAIL_KMS_KEY=$LOGMEND_TRAIL_KMS_KEY LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=$LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION"
+# The CIS alarms reach the security team by email (pending until someone confirms).
+export LOGMEND_TRAIL_KMS_KEY=alias/logmend-demo-trails LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=off \
+       LOGMEND_ALARM_EMAIL=security@example.com
+echo "LOGMEND_TRAIL_KMS_KEY=$LOGMEND_TRAIL_KMS_KEY LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION=$LOGMEND_TRAIL_BUCKET_DELETION_PROTECTION LOGMEND_ALARM_EMAIL=$LOGMEND_ALARM_EMAIL"
 
 step "the controls"
 show "logmend controls"
@@ -47,7 +49,7 @@ step "fix: the same checks, with --fix"
 show "logmend scan --fix --format table"
 "$logmend" scan --fix --format table
 
-step "after: audit scan again (exit 0 = nothing left to fix)"
+step "after: audit scan again (exit 0 = nothing left to fix; the alarm email waits for confirmation: pending)"
 show "logmend scan --format table"
 "$logmend" scan --format table
 echo "exit status: 0"
@@ -59,6 +61,11 @@ step "the maintenance window comes (here: a reboot): the pending logs apply and 
 "$python" "$root/scripts/demo_resources.py" reboot
 show "logmend scan --control mq-broker-logs --control rds-cluster-audit-logs --control rds-instance-log-exports --format table"
 "$logmend" scan --control mq-broker-logs --control rds-cluster-audit-logs --control rds-instance-log-exports --format table
+
+step "the CIS alarms wait for a person: the security team confirms SNS's email, and the alarms reach someone"
+"$python" "$root/scripts/demo_resources.py" confirm-subscriptions
+show "logmend scan --control cis-metric-alarms --format table"
+"$logmend" scan --control cis-metric-alarms --format table
 
 step "a flag is not delivery: someone deletes a trail's delivery role, the ARNs stay, CloudTrail reports the error"
 "$python" "$root/scripts/demo_resources.py" break-delivery

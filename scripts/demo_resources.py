@@ -136,6 +136,18 @@ def break_delivery() -> None:
     print(f"  deleted role {role}; GetTrailStatus: {status.get('LatestCloudWatchLogsDeliveryError')}")
 
 
+def confirm_subscriptions() -> None:
+    """Click the links SNS would have emailed: the emulator's mailbox holds the tokens."""
+    import os
+    import urllib.request
+
+    url = os.environ["AWS_ENDPOINT_URL"] + "/logmend-emulator/sns-confirmations"
+    sns = boto3.client("sns")
+    for pending in json.load(urllib.request.urlopen(url)):
+        sns.confirm_subscription(TopicArn=pending["topic_arn"], Token=pending["token"])
+        print(f"  {pending['endpoint']} confirmed its subscription to {pending['topic_arn']}")
+
+
 def show() -> None:
     cloudtrail = boto3.client("cloudtrail")
     logs = boto3.client("logs")
@@ -178,6 +190,13 @@ def show() -> None:
         og = ", ".join(f"{m['OptionGroupName']} {m['Status']}" for m in i.get("OptionGroupMemberships", []))
         pg = ", ".join(f"{g['DBParameterGroupName']} {g['ParameterApplyStatus']}" for g in i.get("DBParameterGroups", []))
         print(f"  instance {iid}: exports {i.get('EnabledCloudwatchLogsExports', [])}, option group {og}, parameter group {pg}")
+    filters = logs.describe_metric_filters(logGroupName="/aws/cloudtrail/org-audit")["metricFilters"]
+    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNamePrefix="logmend-cis-")["MetricAlarms"]
+    print(f"  CIS: {len(filters)} metric filters on /aws/cloudtrail/org-audit, {len(alarms)} alarms -> "
+          f"{sorted({a for alarm in alarms for a in alarm['AlarmActions']})}")
+    for topic in boto3.client("sns").list_topics()["Topics"]:
+        subs = boto3.client("sns").list_subscriptions_by_topic(TopicArn=topic["TopicArn"])["Subscriptions"]
+        print(f"  topic {topic['TopicArn']}: {[(x['Endpoint'], x['SubscriptionArn'].split(':')[0]) for x in subs]}")
     for p in logs.describe_resource_policies()["resourcePolicies"]:
         stmt = json.loads(p["policyDocument"])["Statement"][0]
         print(f"  resource policy {p['policyName']}: {stmt['Principal']['Service']} may {', '.join(stmt['Action'])} on {stmt['Resource']}")
@@ -185,4 +204,4 @@ def show() -> None:
 
 if __name__ == "__main__":
     {"create": create, "show": show, "reboot": reboot, "break-delivery": break_delivery,
-     "delete-multi-region-trail": delete_multi_region_trail}[sys.argv[1]]()
+     "delete-multi-region-trail": delete_multi_region_trail, "confirm-subscriptions": confirm_subscriptions}[sys.argv[1]]()

@@ -168,6 +168,7 @@ enum CisTrail {
         trail_arn: String,
         log_group: String,
         log_group_arn: String,
+        account: String,
         partition: String,
     },
     /// Decided in the trail's home region, or by the organization's management account.
@@ -199,22 +200,18 @@ impl Control for CisMetricAlarms {
     async fn check(
         &self,
         cx: &Context<'_, Clients>,
-        target: &AlarmScope,
+        _target: &AlarmScope,
     ) -> Result<Checked<AlarmsFinding>, ControlError> {
-        let Some(account) = cx.account else {
-            return Ok(Checked {
-                resource: target.to_string(),
-                state: State::Skipped("the account is not known, so neither is its trail".into()),
-            });
-        };
-        let (log_group, log_group_arn, partition, trail_arn) = match cis_trail(cx, account).await? {
-            CisTrail::Here { trail_arn, log_group, log_group_arn, partition } => {
-                (log_group, log_group_arn, partition, trail_arn)
+        // The account is the trail's (its ARN's) when the caller's is not known.
+        let (log_group, log_group_arn, partition, trail_arn, account) = match cis_trail(cx).await? {
+            CisTrail::Here { trail_arn, log_group, log_group_arn, partition, account } => {
+                (log_group, log_group_arn, partition, trail_arn, account)
             }
             CisTrail::Elsewhere { trail_arn, reason } => {
                 return Ok(Checked { resource: trail_arn, state: State::Skipped(reason) });
             }
             CisTrail::Missing(reason) => {
+                let account = cx.account.unwrap_or_default();
                 let resource = format!("arn:{}:logs:{}:{account}:log-group:*", partition_of(cx.region), cx.region);
                 return Ok(Checked {
                     resource,
@@ -228,6 +225,7 @@ impl Control for CisMetricAlarms {
             }
         };
 
+        let account = account.as_str();
         let topic = read_topic(cx, account, &partition).await?;
         let filters = metric_filters(cx, &log_group).await?;
         let alarms = metric_alarms(cx).await?;
@@ -428,7 +426,7 @@ pub fn partition_of(region: &str) -> &'static str {
 
 /// The multi-region, logging, all-management-events trail with a log group, of this account,
 /// whose home region is this one; else why this region does not decide.
-async fn cis_trail(cx: &Context<'_, Clients>, account: &str) -> Result<CisTrail, ControlError> {
+async fn cis_trail(cx: &Context<'_, Clients>) -> Result<CisTrail, ControlError> {
     let out = cx
         .clients
         .cloudtrail
@@ -449,7 +447,7 @@ async fn cis_trail(cx: &Context<'_, Clients>, account: &str) -> Result<CisTrail,
     for (trail_arn, group_arn, trail) in &trails {
         let Some(parsed) = parse_trail_arn(trail_arn) else { continue };
         let home = non_empty(trail.home_region()).unwrap_or(parsed.region);
-        if parsed.account != account {
+        if cx.account.is_some_and(|own| own != parsed.account) {
             elsewhere.get_or_insert_with(|| CisTrail::Elsewhere {
                 trail_arn: trail_arn.clone(),
                 reason: format!(
@@ -492,6 +490,7 @@ async fn cis_trail(cx: &Context<'_, Clients>, account: &str) -> Result<CisTrail,
                 log_group,
                 log_group_arn,
                 partition: parsed.partition.to_owned(),
+                account: parsed.account.to_owned(),
             });
         }
         unfit.push(format!(
