@@ -67,15 +67,18 @@ impl Scenario<'_> {
                     let case =
                         format!("{} / {call} / {fault} / {}", self.control, if persistent { "always" } else { "once" });
                     assert!(fired > 0, "{case}: the fault never fired ({d:?})");
-                    if fault == "not-found" && d.verdict == Verdict::Skipped {
-                        // The resource's own read says it is gone: nothing to fix, nothing to retry.
+                    if fault == "not-found" && matches!(d.verdict, Verdict::Skipped | Verdict::Deferred) {
+                        // The resource's own read says it is gone: nothing to fix now (skipped), or
+                        // wait for the control that recreates it (deferred, re-checked from the queue).
                         assert!(d.reason.contains("no longer exists") && !retry, "{case}: {d:?}");
                     } else if persistent || !sdk_recovers {
                         assert_eq!(d.verdict, Verdict::Failed, "{case}: {d:?}");
                         assert_eq!(retry, transient, "{case}: retry {retry}: {d:?}");
                         let code = d.error_code.as_deref().unwrap_or_default();
                         assert!(!code.is_empty(), "{case}: no error code: {d:?}");
-                        assert!(d.reason.contains(call), "{case}: the reason does not name {call}: {}", d.reason);
+                        // Errors name IAM's action; CloudWatch signs (and is recorded) as `monitoring`.
+                        let action = call.replacen("monitoring:", "cloudwatch:", 1);
+                        assert!(d.reason.contains(&action), "{case}: the reason does not name {action}: {}", d.reason);
                         let named = d.reason.contains(code) || code.starts_with("HTTP") || code == "TransportError";
                         assert!(named, "{case}: the reason does not carry the code {code}: {}", d.reason);
                     } else {
@@ -365,6 +368,67 @@ async fn faults_on_cloudtrail_encryption() {
             c.kms.delete_alias().alias_name("alias/faults").send().await.ok();
             c.kms.create_alias().alias_name("alias/faults").target_key_id(key).send().await.unwrap();
             event
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_cis_metric_alarms() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    // A CloudTrail.5-compliant trail: multi-region, logging, delivering to its log group.
+    let group = "/aws/cloudtrail/org-audit";
+    c.logs.create_log_group().log_group_name(group).send().await.unwrap();
+    let trail = create_trail(&emulator, &c, "org-audit", true).await;
+    let fixer = logmend::app(config_for(Mode::Remediate, &["cloudtrail-cloudwatch-logs"]), c.clone());
+    let out = fixer.handle_event(&sample_event("cloudtrail/create-trail.json")).await.unwrap();
+    assert_eq!(out[0].decision.verdict, Verdict::Fixed, "{:?}", out[0].decision);
+    c.cloudtrail.start_logging().name(&trail).send().await.unwrap();
+    let scenario = Scenario {
+        control: "cis-metric-alarms",
+        emulator: &emulator,
+        configure: |c| {
+            c.alarm_subscribers =
+                vec![logmend::config::Subscriber { protocol: "email".into(), endpoint: "sec@example.com".into() }]
+        },
+        calls: &[
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "sns:GetTopicAttributes",
+            "logs:DescribeMetricFilters",
+            "monitoring:DescribeAlarms",
+            "logs:ListTagsForResource",
+            "sns:CreateTopic",
+            "logs:PutMetricFilter",
+            "monitoring:PutMetricAlarm",
+            "sns:Subscribe",
+        ],
+        healthy: &[Verdict::Pending],
+    };
+    // Each case starts from nothing of logmend's: no topic, filters or alarms.
+    let cases = scenario
+        .run(async |_| {
+            let topic = "arn:aws:sns:us-east-1:123456789012:logmend-security-alarms";
+            let _ = c.sns.delete_topic().topic_arn(topic).send().await;
+            let filters = c.logs.describe_metric_filters().log_group_name(group).send().await.unwrap();
+            for f in filters.metric_filters() {
+                c.logs
+                    .delete_metric_filter()
+                    .log_group_name(group)
+                    .filter_name(f.filter_name().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let alarms = c.cloudwatch.describe_alarms().alarm_name_prefix("logmend-cis-").send().await.unwrap();
+            let names: Vec<String> =
+                alarms.metric_alarms().iter().filter_map(|a| a.alarm_name().map(str::to_owned)).collect();
+            if !names.is_empty() {
+                c.cloudwatch.delete_alarms().set_alarm_names(Some(names)).send().await.unwrap();
+            }
+            sample_event("logs/delete-metric-filter.json")
         })
         .await;
     report(scenario.control, cases);

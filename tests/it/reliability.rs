@@ -420,6 +420,8 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
         .collect();
     noncompliant.sort();
     let expected: Vec<(&str, String)> = vec![
+        // No trail delivers to CloudWatch Logs yet: the CIS filters have no log group.
+        ("cis-metric-alarms", "*".into()),
         ("cloudtrail-bucket-access-logging", "org-audit-logs".into()),
         ("cloudtrail-bucket-protection", "org-audit-logs".into()),
         ("cloudtrail-cloudwatch-logs", "org-audit".into()),
@@ -443,6 +445,11 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
         // Encryption is opt-in: without a key its finding says which setting to set.
         if e.decision.control == "cloudtrail-encryption" {
             assert!(e.decision.reason.contains("LOGMEND_TRAIL_KMS_KEY"), "{:?}", e.decision);
+            continue;
+        }
+        // The alarms wait for the trail controls' fix; the finding names them.
+        if e.decision.control == "cis-metric-alarms" {
+            assert!(e.decision.reason.contains("cloudtrail-cloudwatch-logs"), "{:?}", e.decision);
             continue;
         }
         assert!(!e.decision.changes.is_empty(), "a finding lists what remediate would do: {:?}", e.decision);

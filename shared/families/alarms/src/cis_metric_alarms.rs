@@ -227,7 +227,14 @@ impl Control for CisMetricAlarms {
 
         let account = account.as_str();
         let topic = read_topic(cx, account, &partition).await?;
-        let filters = metric_filters(cx, &log_group).await?;
+        let Some(filters) = metric_filters(cx, &log_group).await? else {
+            // The trail names a log group that is gone: cloudtrail-cloudwatch-logs recreates it
+            // (its CreateLogGroup is not an event of this control), so look again later.
+            let reason = format!(
+                "log group {log_group} of trail {trail_arn} no longer exists; cloudtrail-cloudwatch-logs recreates it, then the filters follow"
+            );
+            return Ok(Checked { resource: log_group_arn, state: State::Deferred(reason) });
+        };
         let alarms = metric_alarms(cx).await?;
         let mut notifying = BTreeMap::new();
         for arn in alarms.iter().flat_map(|a| a.alarm_actions()).filter(|a| a.contains(":sns:")) {
@@ -561,19 +568,18 @@ fn same_alarm(a: &MetricAlarm, desired: &AlarmStep) -> bool {
         && a.dimensions().is_empty()
 }
 
-async fn metric_filters(cx: &Context<'_, Clients>, log_group: &str) -> Result<Vec<MetricFilter>, ControlError> {
+/// The log group's filters; `None`: the log group does not exist.
+async fn metric_filters(cx: &Context<'_, Clients>, log_group: &str) -> Result<Option<Vec<MetricFilter>>, ControlError> {
     let mut pages = cx.clients.logs.describe_metric_filters().log_group_name(log_group).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         match page {
             Ok(p) => out.extend(p.metric_filters().iter().cloned()),
-            // The trail names a log group that is gone: cloudtrail-cloudwatch-logs recreates it,
-            // and its event brings this back; until then there are no filters to read.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => break,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => return Ok(None),
             Err(e) => return Err(AwsError::from_sdk("logs:DescribeMetricFilters", log_group, e).into()),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 async fn metric_alarms(cx: &Context<'_, Clients>) -> Result<Vec<MetricAlarm>, ControlError> {
