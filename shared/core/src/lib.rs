@@ -3,8 +3,8 @@
 //! plumbing, the IAM policy and the deployment template built from the registry.
 //!
 //! The controls live in one crate per service family (`logmend-logs`, `logmend-cloudtrail`,
-//! `logmend-mq`, `logmend-rds`), each with its own SDK clients only, so a function links the
-//! core and its family alone. See DESIGN.md beside the repository.
+//! `logmend-mq`, `logmend-rds`, `logmend-alarms`), each with its own SDK clients only, so a
+//! function links the core and its family alone. See DESIGN.md beside the repository.
 
 pub mod aws;
 pub mod config;
