@@ -23,6 +23,17 @@ pub fn parse_trail_arn(arn: &str) -> Option<TrailArn<'_>> {
     }
 }
 
+/// The partition a region is in (the bucket and trail ARNs logmend writes carry it).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
+
 /// moto stores an emptied ARN as `""`, which the SDK returns as `Some("")`: that is unset.
 pub fn non_empty(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.trim().is_empty())

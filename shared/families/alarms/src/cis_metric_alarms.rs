@@ -31,7 +31,7 @@ use logmend_core::control::{
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
 use logmend_core::resource_policy::{Principal, Request, allows, with_statement};
-use logmend_trail_rules::{Selectors, logs_all_management, non_empty, parse_trail_arn};
+use logmend_trail_rules::{Selectors, logs_all_management, non_empty, parse_trail_arn, partition_of};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -419,16 +419,6 @@ fn no_subscriber(topic: &str) -> String {
 /// http(s) wait for their endpoint (SNS Developer Guide, "Subscribing to an Amazon SNS topic").
 fn confirmed_at_once(protocol: &str) -> bool {
     !matches!(protocol, "email" | "email-json" | "http" | "https")
-}
-
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("cn-") {
-        "aws-cn"
-    } else {
-        "aws"
-    }
 }
 
 /// The multi-region, logging, all-management-events trail with a log group, of this account,

@@ -16,16 +16,7 @@ use logmend_core::decision::Change;
 use logmend_core::resource_policy::with_statement;
 use serde_json::Value;
 
-/// The partition a region is in (the bucket and trail ARNs logmend writes carry it).
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("cn-") {
-        "aws-cn"
-    } else {
-        "aws"
-    }
-}
+pub use logmend_trail_rules::partition_of;
 
 pub fn baseline_bucket_name(account: &str, region: &str) -> String {
     format!("logmend-cloudtrail-{account}-{region}")
