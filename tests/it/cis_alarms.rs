@@ -60,6 +60,16 @@ fn count(d: &logmend::Decision, api: &str) -> usize {
     d.changes.iter().filter(|c| c.api == api).count()
 }
 
+/// A metric transformation that counts each matched event once.
+fn counting(namespace: &str, metric: &str) -> aws_sdk_cloudwatchlogs::types::MetricTransformation {
+    aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+        .metric_name(metric)
+        .metric_namespace(namespace)
+        .metric_value("1")
+        .build()
+        .unwrap()
+}
+
 async fn filters(c: &AwsClients) -> Vec<aws_sdk_cloudwatchlogs::types::MetricFilter> {
     let out = c.logs.describe_metric_filters().log_group_name(GROUP).send().await.unwrap();
     out.metric_filters().to_vec()
@@ -229,12 +239,7 @@ async fn a_deleted_filter_or_alarm_or_disabled_actions_come_back_on_their_event(
 #[tokio::test]
 async fn a_filter_whose_pattern_someone_edited_is_restored() {
     let (_emulator, c, app) = fixed().await;
-    let t = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
-        .metric_name("CloudTrailChanges")
-        .metric_namespace("LogMetrics")
-        .metric_value("1")
-        .build()
-        .unwrap();
+    let t = counting("LogMetrics", "CloudTrailChanges");
     // Someone narrows the CloudTrail filter: StopLogging no longer counts.
     c.logs
         .put_metric_filter()
@@ -259,12 +264,7 @@ async fn a_filter_whose_pattern_someone_edited_is_restored() {
 async fn someone_elses_exact_filters_count_whatever_their_names_and_get_an_alarm() {
     let (emulator, c) = setup().await;
     let root = &CIS_FILTERS[0];
-    let t = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
-        .metric_name("root-usage")
-        .metric_namespace("CISBenchmark")
-        .metric_value("1")
-        .build()
-        .unwrap();
+    let t = counting("CISBenchmark", "root-usage");
     // The same pattern, written with other spacing, as the CIS PDF prints it.
     c.logs
         .put_metric_filter()

@@ -245,7 +245,7 @@ impl Control for CisMetricAlarms {
             }
         }
 
-        let mut steps = topic.steps(cx.config);
+        let mut steps = topic.steps();
         let mut problems = topic.problems.clone();
         for f in CIS_FILTERS {
             let (namespace, metric) = match counting_filter(f, &filters) {
@@ -266,24 +266,11 @@ impl Control for CisMetricAlarms {
                     (cx.config.alarm_namespace.clone(), f.metric.to_owned())
                 }
             };
-            let alarmed = alarms.iter().any(|a| {
-                a.namespace() == Some(namespace.as_str())
-                    && a.metric_name() == Some(metric.as_str())
-                    && fires_on_one_event(a)
-                    && a.actions_enabled() != Some(false)
-                    && a.alarm_actions().iter().any(|t| notifying.get(t) == Some(&true) || *t == topic.arn)
-            });
-            if alarmed {
+            if !topic.usable || alarms.iter().any(|a| alerts(a, &namespace, &metric, &topic.arn, &notifying)) {
                 continue;
             }
             let desired = desired_alarm(f, &namespace, &metric, &topic.arn);
             let own = alarms.iter().find(|a| a.alarm_name() == Some(f.logmend_name().as_str()));
-            if own.is_some_and(|a| same_alarm(a, &desired)) && topic.usable {
-                continue;
-            }
-            if !topic.usable {
-                continue;
-            }
             problems.push(match own {
                 Some(_) => format!("alarm {} is not as CIS asks (metric, threshold, actions)", f.logmend_name()),
                 None => format!("no alarm on {namespace}/{metric}"),
@@ -542,20 +529,15 @@ fn desired_alarm(f: &CisFilter, namespace: &str, metric: &str, topic_arn: &str) 
     }
 }
 
-/// Whether logmend's own alarm is still as it wrote it.
-fn same_alarm(a: &MetricAlarm, desired: &AlarmStep) -> bool {
-    let AlarmStep::PutMetricAlarm { namespace, metric, topic_arn, .. } = desired else { return false };
-    a.namespace() == Some(namespace.as_str())
-        && a.metric_name() == Some(metric.as_str())
-        && a.statistic() == Some(&Statistic::Sum)
-        && a.period() == Some(PERIOD_SECONDS)
-        && a.evaluation_periods() == Some(1)
-        && a.threshold() == Some(1.0)
-        && a.comparison_operator() == Some(&ComparisonOperator::GreaterThanOrEqualToThreshold)
-        && a.treat_missing_data() == Some("notBreaching")
+/// Whether an alarm tells someone about `namespace/metric`: it fires on one event, its actions
+/// are on, and it notifies the alarm topic or another topic with a confirmed subscriber
+/// (`notifying`). logmend's own alarm that someone edited falls short here and is written back.
+fn alerts(a: &MetricAlarm, namespace: &str, metric: &str, topic_arn: &str, notifying: &BTreeMap<String, bool>) -> bool {
+    a.namespace() == Some(namespace)
+        && a.metric_name() == Some(metric)
+        && fires_on_one_event(a)
         && a.actions_enabled() != Some(false)
-        && a.alarm_actions() == [topic_arn.clone()]
-        && a.dimensions().is_empty()
+        && a.alarm_actions().iter().any(|t| notifying.get(t) == Some(&true) || t == topic_arn)
 }
 
 /// The log group's filters; `None`: the log group does not exist.
@@ -631,7 +613,7 @@ struct TopicState {
 }
 
 impl TopicState {
-    fn steps(&self, _config: &Config) -> Vec<AlarmStep> {
+    fn steps(&self) -> Vec<AlarmStep> {
         match (&self.policy, self.exists) {
             (Some(policy), false) if self.ours => {
                 vec![AlarmStep::CreateTopic { name: TOPIC_NAME.to_owned(), policy: policy.to_string() }]
@@ -898,7 +880,7 @@ mod tests {
     fn logmends_own_alarm_is_rewritten_when_edited() {
         let f = &CIS_FILTERS[0];
         let topic = "arn:aws:sns:eu-west-1:123456789012:logmend-security-alarms";
-        let desired = desired_alarm(f, "LogMetrics", f.metric, topic);
+        let other = "arn:aws:sns:eu-west-1:123456789012:other";
         let own = || {
             MetricAlarm::builder()
                 .alarm_name(f.logmend_name())
@@ -911,12 +893,16 @@ mod tests {
                 .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
                 .treat_missing_data("notBreaching")
                 .actions_enabled(true)
-                .alarm_actions(topic)
         };
-        assert!(same_alarm(&own().build(), &desired));
-        assert!(!same_alarm(&own().actions_enabled(false).build(), &desired));
-        assert!(!same_alarm(&own().threshold(5.0).build(), &desired));
-        assert!(!same_alarm(&own().alarm_actions("arn:aws:sns:eu-west-1:123456789012:other").build(), &desired));
+        let none = BTreeMap::new();
+        let counts =
+            |a: &MetricAlarm, notifying: &BTreeMap<String, bool>| alerts(a, "LogMetrics", f.metric, topic, notifying);
+        assert!(counts(&own().alarm_actions(topic).build(), &none));
+        assert!(!counts(&own().alarm_actions(topic).actions_enabled(false).build(), &none));
+        assert!(!counts(&own().alarm_actions(topic).threshold(5.0).build(), &none));
+        assert!(!counts(&own().alarm_actions(other).build(), &none), "a topic no one reads");
+        assert!(counts(&own().alarm_actions(other).build(), &BTreeMap::from([(other.to_owned(), true)])));
+        assert!(!alerts(&own().alarm_actions(topic).build(), "LogMetrics", "Other", topic, &none), "another metric");
     }
 
     #[test]
