@@ -13,6 +13,7 @@ pub use logmend_core::{
 };
 pub use logmend_logs as logs;
 pub use logmend_mq as mq;
+pub use logmend_network as network;
 pub use logmend_rds as rds;
 
 /// The controls: the core's machinery and every family's control modules.
@@ -25,18 +26,20 @@ pub mod controls {
     pub use logmend_core::control::*;
     pub use logmend_logs::log_group_retention;
     pub use logmend_mq::mq_broker_logs;
+    pub use logmend_network::{cloudfront_logging, elb_access_logs, resolver_query_logs, vpc_flow_logs, wafv2_logging};
     pub use logmend_rds::{rds_cluster_audit_logs, rds_instance_log_exports};
 }
 
 use logmend_core::control::ControlSpec;
 
 /// Every family, each with its function: adding a family is its crate and one line here.
-pub static FAMILIES: [&Family; 5] = [
+pub static FAMILIES: [&Family; 6] = [
     &logmend_mq::FAMILY,
     &logmend_rds::FAMILY,
     &logmend_cloudtrail::FAMILY,
     &logmend_logs::FAMILY,
     &logmend_alarms::FAMILY,
+    &logmend_network::FAMILY,
 ];
 
 /// Every control, in the order `logmend controls` lists them.

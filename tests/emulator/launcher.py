@@ -1707,6 +1707,178 @@ def fault_injecting(app):
     return wrapped
 
 
+# --------------------------------------------------------------------------------------------
+# Network and edge logs
+# --------------------------------------------------------------------------------------------
+
+
+def _waf_destination_name(arn: str) -> str:
+    """The name part of a WAF logging destination: log group, bucket or Firehose stream."""
+    if ":log-group:" in arn:
+        return arn.split(":log-group:", 1)[1].split(":", 1)[0]
+    if arn.startswith("arn:") and ":s3:::" in arn:
+        return arn.split(":::", 1)[1].split("/", 1)[0]
+    return arn.rsplit("/", 1)[-1]
+
+
+@patch
+def waf_logging_destinations_need_the_aws_waf_logs_prefix():
+    """AWS: a web ACL's logging destination (a CloudWatch Logs log group, an S3 bucket or a Data
+    Firehose stream) must have a name that starts with `aws-waf-logs-` (AWS WAF Developer Guide,
+    "Logging destinations"); PutLoggingConfiguration with any other fails with
+    WAFInvalidParameterException. moto stores any destination."""
+    from moto.wafv2.exceptions import WAFv2ClientError
+    from moto.wafv2.models import WAFV2Backend
+
+    original = WAFV2Backend.put_logging_configuration
+
+    def put_logging_configuration(self, arn, log_destination_configs, *args, **kwargs):
+        for destination in log_destination_configs or []:
+            if not _waf_destination_name(destination).startswith("aws-waf-logs-"):
+                raise WAFv2ClientError(
+                    "WAFInvalidParameterException",
+                    f"Error reason: The ARN isn't valid. A valid ARN begins with arn: and includes other "
+                    f"information separated by colons or slashes., field: LOG_DESTINATION, parameter: {destination}",
+                )
+        return original(self, arn, log_destination_configs, *args, **kwargs)
+
+    WAFV2Backend.put_logging_configuration = put_logging_configuration
+
+
+@patch
+def resolver_query_log_configs_can_be_disassociated_and_deleted():
+    """AWS: DisassociateResolverQueryLogConfig removes a VPC's association (ResourceNotFoundException
+    when there is none) and DeleteResolverQueryLogConfig deletes a configuration, refused with
+    InvalidRequestException while VPCs are associated with it (Route 53 Resolver API Reference).
+    moto 5.2.5 has neither API."""
+    import json as _json
+
+    from moto.route53resolver.exceptions import InvalidRequestException, ResourceNotFoundException
+    from moto.route53resolver.models import Route53ResolverBackend
+    from moto.route53resolver.responses import Route53ResolverResponse
+
+    def disassociate(self, config_id: str, resource_id: str):
+        for key, a in list(self.resolver_query_log_config_associations.items()):
+            if a.resolver_query_log_config_id == config_id and a.resource_id == resource_id:
+                del self.resolver_query_log_config_associations[key]
+                self.resolver_query_log_configs[config_id].association_count -= 1
+                a.status = "DELETING"
+                return a
+        raise ResourceNotFoundException(
+            f"The query logging configuration '{config_id}' is not associated with '{resource_id}'")
+
+    def delete(self, config_id: str):
+        config = self.resolver_query_log_configs.get(config_id)
+        if config is None:
+            raise ResourceNotFoundException(f"Resolver query log config with ID '{config_id}' does not exist")
+        if any(a.resolver_query_log_config_id == config_id for a in self.resolver_query_log_config_associations.values()):
+            raise InvalidRequestException(
+                f"The query logging configuration '{config_id}' is associated with VPCs; disassociate them first")
+        del self.resolver_query_log_configs[config_id]
+        config.status = "DELETING"
+        return config
+
+    def disassociate_response(self):
+        a = self.route53resolver_backend.disassociate_resolver_query_log_config(
+            self._get_param("ResolverQueryLogConfigId"), self._get_param("ResourceId"))
+        return _json.dumps({"ResolverQueryLogConfigAssociation": a.description()})
+
+    def delete_response(self):
+        c = self.route53resolver_backend.delete_resolver_query_log_config(self._get_param("ResolverQueryLogConfigId"))
+        return _json.dumps({"ResolverQueryLogConfig": c.description()})
+
+    Route53ResolverBackend.disassociate_resolver_query_log_config = disassociate
+    Route53ResolverBackend.delete_resolver_query_log_config = delete
+    Route53ResolverResponse.disassociate_resolver_query_log_config = disassociate_response
+    Route53ResolverResponse.delete_resolver_query_log_config = delete_response
+
+
+@patch
+def elbv2_attributes_say_access_logs_are_off():
+    """AWS: DescribeLoadBalancerAttributes returns every attribute of the load balancer's type,
+    `access_logs.s3.enabled` = `false` among them until logging is turned on (ELB API Reference,
+    LoadBalancerAttribute). moto leaves that key out ("for TF compatibility")."""
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.attrs.setdefault("access_logs.s3.enabled", "false")
+        if self.type == "application":
+            self.attrs.setdefault("connection_logs.s3.enabled", "false")
+            self.attrs.setdefault("connection_logs.s3.bucket", "")
+            self.attrs.setdefault("connection_logs.s3.prefix", "")
+
+    FakeLoadBalancer.__init__ = __init__
+
+
+def _bucket_lets_log_delivery_write(account_id: str, region: str, bucket_arn: str) -> bool:
+    """Whether the bucket policy allows delivery.logs.amazonaws.com s3:PutObject under
+    AWSLogs/ACCOUNT/ (with the bucket-owner-full-control ACL and this account as source)."""
+    from moto.s3.models import s3_backends
+
+    path = bucket_arn.split(":::", 1)[-1]
+    name = path.split("/", 1)[0]
+    prefix = path[len(name):].strip("/")
+    bucket = s3_backends[account_id]["aws"].buckets.get(name)
+    if bucket is None or not bucket.policy:
+        return False
+    key = f"{name}/{prefix + '/' if prefix else ''}AWSLogs/{account_id}/vpcflowlogs/probe.log.gz"
+    context = {"aws:sourceaccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control",
+               "aws:sourcearn": f"arn:aws:logs:{region}:{account_id}:delivery-source:probe"}
+    for stmt in _as_list(json.loads(bucket.policy).get("Statement")):
+        principal = stmt.get("Principal")
+        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        if stmt.get("Effect") != "Allow" or not (principal == "*" or "delivery.logs.amazonaws.com" in services):
+            continue
+        if not any(fnmatch.fnmatchcase("s3:PutObject", a) for a in _as_list(stmt.get("Action"))):
+            continue
+        if not any(fnmatch.fnmatchcase(key, r.split(":::", 1)[-1]) for r in _as_list(stmt.get("Resource"))):
+            continue
+        conditions_hold = True
+        for op, keys in (stmt.get("Condition") or {}).items():
+            for k, vals in keys.items():
+                actual = context.get(k.lower())
+                like = op.startswith("ArnLike") or op.startswith("StringLike")
+                ok = actual is not None and any(fnmatch.fnmatchcase(actual, v) if like else actual == v
+                                                for v in _as_list(vals))
+                conditions_hold = conditions_hold and ok
+        if conditions_hold:
+            return True
+    return False
+
+
+@patch
+def flow_logs_to_s3_fail_when_the_bucket_refuses_delivery():
+    """AWS: a flow log to S3 is delivered by the log delivery service, which the bucket policy must
+    let write under AWSLogs/ACCOUNT/ (VPC User Guide, "Permissions for flow logs to Amazon S3");
+    while it may not, DescribeFlowLogs reports DeliverLogsStatus FAILED with an access error.
+    moto reports SUCCESS for any existing bucket."""
+    from moto.ec2.models.flow_logs import FlowLogs
+
+    def status(self):
+        if self.log_destination_type == "s3" and self.log_destination:
+            backend = self.ec2_backend
+            if not _bucket_lets_log_delivery_write(backend.account_id, backend.region_name, self.log_destination):
+                return "FAILED"
+        return self.__dict__.get("_logmend_status", "SUCCESS")
+
+    def set_status(self, value):
+        self.__dict__["_logmend_status"] = value
+
+    def error(self):
+        if status(self) == "FAILED" and self.log_destination_type == "s3":
+            return "Access error"
+        return self.__dict__.get("_logmend_error")
+
+    def set_error(self, value):
+        self.__dict__["_logmend_error"] = value
+
+    FlowLogs.deliver_logs_status = property(status, set_status)
+    FlowLogs.deliver_logs_error_message = property(error, set_error)
+
+
 def apply_all() -> None:
     for name in list(PATCHES):
         globals()[name]()

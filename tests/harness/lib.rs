@@ -35,6 +35,12 @@ pub struct AwsClients {
     pub kms: aws_sdk_kms::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub elb: aws_sdk_elasticloadbalancing::Client,
+    pub wafv2: aws_sdk_wafv2::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub resolver: aws_sdk_route53resolver::Client,
 }
 
 impl AwsClients {
@@ -53,6 +59,12 @@ impl AwsClients {
             kms: aws_sdk_kms::Client::new(conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(conf),
             sns: aws_sdk_sns::Client::new(conf),
+            ec2: aws_sdk_ec2::Client::new(conf),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(conf),
+            elb: aws_sdk_elasticloadbalancing::Client::new(conf),
+            wafv2: aws_sdk_wafv2::Client::new(conf),
+            cloudfront: aws_sdk_cloudfront::Client::new(conf),
+            resolver: aws_sdk_route53resolver::Client::new(conf),
         }
     }
 }
@@ -65,7 +77,7 @@ impl From<AwsClients> for logmend::ClientSet {
                 cloudtrail: c.cloudtrail.clone(),
                 logs: c.logs.clone(),
                 iam: c.iam,
-                s3: c.s3,
+                s3: c.s3.clone(),
                 kms: c.kms,
             })
             .with(logmend::alarms::Clients {
@@ -73,6 +85,16 @@ impl From<AwsClients> for logmend::ClientSet {
                 logs: c.logs.clone(),
                 cloudwatch: c.cloudwatch,
                 sns: c.sns,
+            })
+            .with(logmend::network::Clients {
+                ec2: c.ec2,
+                elbv2: c.elbv2,
+                elb: c.elb,
+                wafv2: c.wafv2,
+                cloudfront: c.cloudfront,
+                resolver: c.resolver,
+                s3: c.s3.clone(),
+                logs: c.logs.clone(),
             })
             .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
             .with(logmend::rds::Clients { rds: c.rds })
@@ -329,6 +351,13 @@ fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
         ("mq", "GET", ["v1", "tags", ..]) => Some("ListTags"),
         ("mq", "POST", ["v1", "tags", ..]) => Some("CreateTags"),
         ("s3", ..) => s3_action(method, &segments, url.split_once('?').map_or("", |(_, q)| q)),
+        // CloudFront's REST routes: /2020-05-31/distribution[/ID[/config]], /2020-05-31/tagging.
+        ("cloudfront", "GET", [_, "distribution"]) => Some("ListDistributions"),
+        ("cloudfront", "POST", [_, "distribution"]) => Some("CreateDistribution"),
+        ("cloudfront", "GET", [_, "distribution", _]) => Some("GetDistribution"),
+        ("cloudfront", "GET", [_, "distribution", _, "config"]) => Some("GetDistributionConfig"),
+        ("cloudfront", "PUT", [_, "distribution", _, "config"]) => Some("UpdateDistribution"),
+        ("cloudfront", "GET", [_, "tagging"]) => Some("ListTagsForResource"),
         _ => None,
     }
 }
@@ -668,4 +697,94 @@ impl Emulator {
         let undeclared: Vec<&String> = calls.difference(&declared).collect();
         assert!(undeclared.is_empty(), "{control} called undeclared actions: {undeclared:?}");
     }
+}
+
+/// A VPC with two subnets in two zones (what a load balancer needs); its id and the subnets'.
+pub async fn create_vpc(clients: &AwsClients) -> (String, Vec<String>) {
+    let vpc = clients.ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap();
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in ["a", "b"].iter().enumerate() {
+        let subnet = clients
+            .ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.0.{i}.0/24"))
+            .availability_zone(format!("{}{zone}", clients.region))
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().and_then(|s| s.subnet_id()).unwrap().to_owned());
+    }
+    (vpc_id, subnets)
+}
+
+/// An Application (or Network) Load Balancer in the subnets; its ARN.
+pub async fn create_load_balancer(
+    clients: &AwsClients,
+    name: &str,
+    kind: aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum,
+    subnets: &[String],
+) -> String {
+    let out = clients
+        .elbv2
+        .create_load_balancer()
+        .name(name)
+        .r#type(kind)
+        .set_subnets(Some(subnets.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    out.load_balancers()[0].load_balancer_arn().unwrap().to_owned()
+}
+
+/// A WAFv2 web ACL of the scope (CLOUDFRONT only in us-east-1); its ARN.
+pub async fn create_web_acl(clients: &AwsClients, name: &str, scope: aws_sdk_wafv2::types::Scope) -> String {
+    use aws_sdk_wafv2::types::{DefaultAction, VisibilityConfig};
+    let visibility = VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(name)
+        .build()
+        .unwrap();
+    let out = clients
+        .wafv2
+        .create_web_acl()
+        .name(name)
+        .scope(scope)
+        .default_action(DefaultAction::builder().allow(aws_sdk_wafv2::types::AllowAction::builder().build()).build())
+        .visibility_config(visibility)
+        .send()
+        .await
+        .unwrap();
+    out.summary().and_then(|s| s.arn()).unwrap().to_owned()
+}
+
+/// A CloudFront distribution with one S3 origin and logging off; its id.
+pub async fn create_distribution(clients: &AwsClients, reference: &str) -> String {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name("site.s3.amazonaws.com")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let behavior = DefaultCacheBehavior::builder()
+        .target_origin_id("site")
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference(reference)
+        .comment("logmend test")
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .default_cache_behavior(behavior)
+        .build()
+        .unwrap();
+    let out = clients.cloudfront.create_distribution().distribution_config(config).send().await.unwrap();
+    out.distribution().unwrap().id().to_owned()
 }

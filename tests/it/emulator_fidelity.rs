@@ -3,13 +3,18 @@
 //! prove nothing.
 
 use logmend_integration::{
-    Emulator, EmulatorOptions, code, create_aurora_cluster, create_broker, create_db_instance, create_trail,
+    Emulator, EmulatorOptions, code, create_aurora_cluster, create_broker, create_db_instance, create_load_balancer,
+    create_trail, create_vpc, create_web_acl,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 30] = [
+const COVERED: [&str; 34] = [
+    "waf_logging_destinations_need_the_aws_waf_logs_prefix",
+    "resolver_query_log_configs_can_be_disassociated_and_deleted",
+    "elbv2_attributes_say_access_logs_are_off",
+    "flow_logs_to_s3_fail_when_the_bucket_refuses_delivery",
     "sns_subscriptions_wait_for_confirmation",
     "s3_object_requests_count_as_tls",
     "put_metric_filter_replaces_the_filter_of_that_name",
@@ -851,4 +856,115 @@ async fn sns_subscriptions_wait_for_confirmation() {
     let attrs = sns.get_topic_attributes().topic_arn(&topic).send().await.unwrap();
     assert_eq!(counts(attrs.attributes().unwrap()), ("1".into(), "2".into()));
     assert_eq!(emulator.sns_confirmations().len(), 1, "only the https endpoint still waits");
+}
+
+#[tokio::test]
+async fn waf_logging_destinations_need_the_aws_waf_logs_prefix() {
+    use aws_sdk_wafv2::types::{LoggingConfiguration, Scope};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let acl = create_web_acl(&c, "app", Scope::Regional).await;
+    let put = |destination: &str| {
+        let config =
+            LoggingConfiguration::builder().resource_arn(&acl).log_destination_configs(destination).build().unwrap();
+        c.wafv2.put_logging_configuration().logging_configuration(config).send()
+    };
+    assert_eq!(
+        code(put("arn:aws:logs:us-east-1:123456789012:log-group:app-logs").await),
+        "WAFInvalidParameterException"
+    );
+    assert_eq!(code(put("arn:aws:s3:::logmend-logs-123456789012-us-east-1").await), "WAFInvalidParameterException");
+    assert_eq!(code(put("arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-app").await), "<succeeded>");
+    assert_eq!(code(put("arn:aws:s3:::aws-waf-logs-app-bucket").await), "<succeeded>");
+}
+
+#[tokio::test]
+async fn resolver_query_log_configs_can_be_disassociated_and_deleted() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let (vpc, _) = create_vpc(&c).await;
+    let created = c
+        .resolver
+        .create_resolver_query_log_config()
+        .name("q")
+        .destination_arn("arn:aws:s3:::dns-logs")
+        .creator_request_id("r1")
+        .send()
+        .await
+        .unwrap();
+    let id = created.resolver_query_log_config().unwrap().id().unwrap().to_owned();
+    c.resolver
+        .associate_resolver_query_log_config()
+        .resolver_query_log_config_id(&id)
+        .resource_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(c.resolver.delete_resolver_query_log_config().resolver_query_log_config_id(&id).send().await),
+        "InvalidRequestException",
+        "still associated"
+    );
+    let disassociate = || {
+        c.resolver.disassociate_resolver_query_log_config().resolver_query_log_config_id(&id).resource_id(&vpc).send()
+    };
+    assert_eq!(code(disassociate().await), "<succeeded>");
+    assert_eq!(code(disassociate().await), "ResourceNotFoundException");
+    let left = c.resolver.list_resolver_query_log_config_associations().send().await.unwrap();
+    assert!(left.resolver_query_log_config_associations().is_empty());
+    assert_eq!(
+        code(c.resolver.delete_resolver_query_log_config().resolver_query_log_config_id(&id).send().await),
+        "<succeeded>"
+    );
+    assert!(c.resolver.list_resolver_query_log_configs().send().await.unwrap().resolver_query_log_configs().is_empty());
+}
+
+#[tokio::test]
+async fn elbv2_attributes_say_access_logs_are_off() {
+    use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let (_, subnets) = create_vpc(&c).await;
+    let arn = create_load_balancer(&c, "web", LoadBalancerTypeEnum::Application, &subnets).await;
+    let attrs = c.elbv2.describe_load_balancer_attributes().load_balancer_arn(&arn).send().await.unwrap();
+    let get =
+        |k: &str| attrs.attributes().iter().find(|a| a.key() == Some(k)).and_then(|a| a.value()).map(str::to_owned);
+    assert_eq!(get("access_logs.s3.enabled").as_deref(), Some("false"));
+    assert_eq!(get("connection_logs.s3.enabled").as_deref(), Some("false"));
+}
+
+#[tokio::test]
+async fn flow_logs_to_s3_fail_when_the_bucket_refuses_delivery() {
+    use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let (vpc, _) = create_vpc(&c).await;
+    emulator.create_bucket("flow-logs");
+    c.ec2
+        .create_flow_logs()
+        .resource_type(FlowLogsResourceType::Vpc)
+        .resource_ids(&vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination("arn:aws:s3:::flow-logs")
+        .send()
+        .await
+        .unwrap();
+    let status = || async {
+        let out = c.ec2.describe_flow_logs().send().await.unwrap();
+        let fl = &out.flow_logs()[0];
+        (fl.deliver_logs_status().map(str::to_owned), fl.deliver_logs_error_message().map(str::to_owned))
+    };
+    assert_eq!(
+        status().await,
+        (Some("FAILED".into()), Some("Access error".into())),
+        "no policy lets the service write"
+    );
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::flow-logs/AWSLogs/123456789012/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012", "s3:x-amz-acl": "bucket-owner-full-control"},
+                      "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:123456789012:*"}}}]});
+    c.s3.put_bucket_policy().bucket("flow-logs").policy(policy.to_string()).send().await.unwrap();
+    assert_eq!(status().await.0.as_deref(), Some("SUCCESS"), "delivered once the policy lets it");
 }

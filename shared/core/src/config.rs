@@ -95,9 +95,55 @@ pub struct Config {
     pub alarm_subscribers: Vec<Subscriber>,
     /// The namespace of the CIS metrics (`LOGMEND_ALARM_NAMESPACE`).
     pub alarm_namespace: String,
+    /// The KMS key logmend's log bucket is encrypted with (`LOGMEND_LOG_BUCKET_KMS_KEY`, a key
+    /// ARN); `None`: SSE-S3. ELB access logs take SSE-S3 only, so they get a bucket of their own.
+    pub log_bucket_kms_key: Option<String>,
+    /// Days after which delivered network logs expire (`LOGMEND_LOG_BUCKET_EXPIRATION_DAYS`);
+    /// `None`, the default, keeps them.
+    pub log_bucket_expiration_days: Option<i32>,
+    /// What a VPC flow log logmend creates captures (`LOGMEND_FLOW_LOG_TRAFFIC`: ALL, the
+    /// default, or REJECT, the least EC2.6 accepts).
+    pub flow_log_traffic: FlowLogTraffic,
+    /// Where web ACL logs go (`LOGMEND_WAF_LOG_DESTINATION`: logs, the default, or s3).
+    pub waf_log_destination: LogDestination,
+    /// Where Resolver query logs go (`LOGMEND_RESOLVER_LOG_DESTINATION`: s3, the default, or logs).
+    pub resolver_log_destination: LogDestination,
+    /// Which CloudFront logging logmend turns on (`LOGMEND_CLOUDFRONT_LOGGING`: legacy, the
+    /// default and the one CloudFront.5 counts, or v2).
+    pub cloudfront_logging: CloudFrontLogging,
 }
 
 /// One SNS subscription logmend keeps on the alarm topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowLogTraffic {
+    All,
+    Reject,
+}
+
+impl FlowLogTraffic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowLogTraffic::All => "ALL",
+            FlowLogTraffic::Reject => "REJECT",
+        }
+    }
+}
+
+/// A log destination logmend makes: its S3 log bucket or a CloudWatch Logs group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogDestination {
+    S3,
+    Logs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudFrontLogging {
+    /// Standard logging (legacy) to an S3 bucket with ACLs enabled: what CloudFront.5 checks.
+    Legacy,
+    /// Standard logging v2: CloudWatch Logs vended delivery of ACCESS_LOGS to a log group.
+    V2,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscriber {
     pub protocol: String,
@@ -189,6 +235,12 @@ impl Config {
             alarm_topic_arn: None,
             alarm_subscribers: Vec::new(),
             alarm_namespace: "LogMetrics".into(),
+            log_bucket_kms_key: None,
+            log_bucket_expiration_days: None,
+            flow_log_traffic: FlowLogTraffic::All,
+            waf_log_destination: LogDestination::Logs,
+            resolver_log_destination: LogDestination::S3,
+            cloudfront_logging: CloudFrontLogging::Legacy,
         }
     }
 
@@ -387,6 +439,50 @@ impl Config {
                 ));
             } else {
                 config.alarm_namespace = v;
+            }
+        }
+        if let Some(v) = var("LOGMEND_LOG_BUCKET_KMS_KEY").filter(|v| !v.is_empty()) {
+            // A key ARN: the bucket is made in each region, and a bare id or alias would name a
+            // different key (or none) in each.
+            if v.starts_with("arn:") && v.contains(":kms:") && v.contains(":key/") {
+                config.log_bucket_kms_key = Some(v);
+            } else {
+                problems.push(format!(
+                    "LOGMEND_LOG_BUCKET_KMS_KEY: {v:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+                ));
+            }
+        }
+        if let Some(v) = var("LOGMEND_LOG_BUCKET_EXPIRATION_DAYS").filter(|v| !v.is_empty()) {
+            match v.parse::<i32>() {
+                Ok(days) if (1..=36500).contains(&days) => config.log_bucket_expiration_days = Some(days),
+                _ => problems
+                    .push(format!("LOGMEND_LOG_BUCKET_EXPIRATION_DAYS: {v:?} is not a number of days from 1 to 36500")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_FLOW_LOG_TRAFFIC") {
+            match v.as_str() {
+                "ALL" => config.flow_log_traffic = FlowLogTraffic::All,
+                "REJECT" => config.flow_log_traffic = FlowLogTraffic::Reject,
+                other => problems.push(format!("LOGMEND_FLOW_LOG_TRAFFIC: {other:?} is not one of ALL, REJECT")),
+            }
+        }
+        for (name, slot) in [
+            ("LOGMEND_WAF_LOG_DESTINATION", &mut config.waf_log_destination),
+            ("LOGMEND_RESOLVER_LOG_DESTINATION", &mut config.resolver_log_destination),
+        ] {
+            if let Some(v) = var(name) {
+                match v.as_str() {
+                    "s3" => *slot = LogDestination::S3,
+                    "logs" => *slot = LogDestination::Logs,
+                    other => problems.push(format!("{name}: {other:?} is not one of s3, logs")),
+                }
+            }
+        }
+        if let Some(v) = var("LOGMEND_CLOUDFRONT_LOGGING") {
+            match v.as_str() {
+                "legacy" => config.cloudfront_logging = CloudFrontLogging::Legacy,
+                "v2" => config.cloudfront_logging = CloudFrontLogging::V2,
+                other => problems.push(format!("LOGMEND_CLOUDFRONT_LOGGING: {other:?} is not one of legacy, v2")),
             }
         }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }

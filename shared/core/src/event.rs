@@ -43,6 +43,11 @@ impl RequestParameters {
     pub fn str(&self, key: &str) -> Option<&str> {
         self.0.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
+
+    /// A string identifier nested in the parameters (`loggingConfiguration.resourceArn`).
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        path.iter().try_fold(&self.0, |v, k| v.get(k))?.as_str().filter(|s| !s.is_empty())
+    }
 }
 
 /// The CloudTrail record reduced to what the controls use.
@@ -123,6 +128,18 @@ impl ApiCallEvent {
     /// A string out of `responseElements` (e.g. `trailARN`, `brokerId`).
     pub fn response_str(&self, key: &str) -> Option<&str> {
         self.response_elements.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// A string nested in `responseElements` (`vpc.vpcId`, `summary.aRN`); a list on the way
+    /// is read at its first item (`loadBalancers[0].loadBalancerArn`).
+    pub fn response_str_at(&self, path: &[&str]) -> Option<&str> {
+        path.iter()
+            .try_fold(&self.response_elements, |v, k| match v {
+                Value::Array(items) => items.first().and_then(|i| i.get(k)),
+                _ => v.get(k),
+            })?
+            .as_str()
+            .filter(|s| !s.is_empty())
     }
 }
 

@@ -14,6 +14,9 @@ use serde_json::Value;
 pub enum Principal<'a> {
     /// An AWS service principal (`cloudtrail.amazonaws.com`).
     Service(&'a str),
+    /// An AWS account (12 digits), as a policy names it: `"ID"` or `arn:PARTITION:iam::ID:root`
+    /// (the regional Elastic Load Balancing account that writes access logs).
+    Account(&'a str),
     /// Anyone: an anonymous or foreign caller, matched only by `"*"`.
     Anyone,
 }
@@ -87,6 +90,14 @@ fn principal_matches(principal: &Value, who: Principal<'_>) -> bool {
             p.get("AWS").is_some_and(anyone)
                 || match who {
                     Principal::Service(service) => p.get("Service").is_some_and(|v| matches_any(v, service, true)),
+                    Principal::Account(id) => p.get("AWS").is_some_and(|v| {
+                        as_list(v).iter().filter_map(|x| x.as_str()).any(|x| {
+                            x == id
+                                || x.strip_suffix(":root")
+                                    .and_then(|a| a.rsplit_once("::"))
+                                    .is_some_and(|(_, a)| a == id)
+                        })
+                    }),
                     Principal::Anyone => false,
                 }
         }
@@ -228,6 +239,24 @@ mod tests {
         let unknown = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
             "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01"}}}]});
         assert!(!allows(&unknown, &cloudtrail_put("arn:aws:s3:::b/k", &[])));
+    }
+
+    #[test]
+    fn an_account_principal_matches_its_id_or_root_arn_only() {
+        let put = |id| Request {
+            principal: Principal::Account(id),
+            action: "s3:PutObject",
+            resource: "arn:aws:s3:::b/k",
+            context: &[],
+        };
+        let doc = |p: Value| json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": p}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}]});
+        assert!(allows(&doc(json!("arn:aws:iam::127311923021:root")), &put("127311923021")));
+        assert!(allows(&doc(json!(["127311923021"])), &put("127311923021")));
+        assert!(!allows(&doc(json!("arn:aws:iam::127311923021:root")), &put("027434742980")));
+        assert!(
+            !allows(&doc(json!("arn:aws:iam::127311923021:role/x")), &put("127311923021")),
+            "a role is not the account"
+        );
     }
 
     #[test]

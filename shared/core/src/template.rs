@@ -506,6 +506,42 @@ fn parameters(families: &[&Family]) -> Value {
             "MaxLength": 255,
             "Description": "CloudWatch namespace of the CIS metrics",
         },
+        "LogBucketKmsKey": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(|arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+)$",
+            "Description": "KMS key ARN for logmend's network log bucket (its key policy must let delivery.logs.amazonaws.com use it); empty: SSE-S3. Load balancer logs keep an SSE-S3 bucket of their own",
+        },
+        "LogBucketExpirationDays": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^[1-9][0-9]{0,4}$",
+            "Description": "Days after which delivered network and edge logs expire in logmend's buckets; empty: kept",
+        },
+        "FlowLogTraffic": {
+            "Type": "String",
+            "AllowedValues": ["ALL", "REJECT"],
+            "Default": "ALL",
+            "Description": "What a VPC flow log logmend creates captures (REJECT is the least EC2.6 accepts)",
+        },
+        "WafLogDestination": {
+            "Type": "String",
+            "AllowedValues": ["logs", "s3"],
+            "Default": "logs",
+            "Description": "logs: the log group aws-waf-logs-logmend; s3: the bucket aws-waf-logs-logmend-ACCOUNT-REGION",
+        },
+        "ResolverLogDestination": {
+            "Type": "String",
+            "AllowedValues": ["s3", "logs"],
+            "Default": "s3",
+            "Description": "s3: logmend's log bucket; logs: the log group /aws/route53resolver/logmend",
+        },
+        "CloudFrontLogging": {
+            "Type": "String",
+            "AllowedValues": ["legacy", "v2"],
+            "Default": "legacy",
+            "Description": "legacy: standard logging to an ACL-enabled bucket of its own (what CloudFront.5 checks); v2: CloudWatch Logs vended delivery (no bucket ACLs; fails CloudFront.5)",
+        },
     })
 }
 
@@ -580,6 +616,7 @@ pub fn sam_template(families: &[&Family]) -> Value {
                     { "Label": { "default": "How it fixes" }, "Parameters": ["RetentionDays", "MqReboot", "AuroraAuditEvents"] },
                     { "Label": { "default": "CloudTrail and its store" }, "Parameters": ["BaselineTrail", "BaselineTrailRegion", "TrailKmsKey", "TrailLogExpirationDays", "AccessLogRetentionDays", "TrailBucketDeletionProtection"] },
                     { "Label": { "default": "CIS alarms (CloudWatch.1-14)" }, "Parameters": ["SecurityAlarmTopicArn", "SecurityAlarmEmail", "SecurityAlarmSubscription", "SecurityMetricNamespace"] },
+                    { "Label": { "default": "Network and edge logs" }, "Parameters": ["LogBucketKmsKey", "LogBucketExpirationDays", "FlowLogTraffic", "WafLogDestination", "ResolverLogDestination", "CloudFrontLogging"] },
                     { "Label": { "default": "Re-checks, sweep and alarms" }, "Parameters": ["RecheckMaxAttempts", "RecheckDelaySeconds", "SweepSchedule", "SweepConcurrency", "AlarmTopicArn"] },
                 ],
             },
@@ -615,6 +652,12 @@ pub fn sam_template(families: &[&Family]) -> Value {
                     "LOGMEND_ALARM_EMAIL": reference("SecurityAlarmEmail"),
                     "LOGMEND_ALARM_SUBSCRIPTION": reference("SecurityAlarmSubscription"),
                     "LOGMEND_ALARM_NAMESPACE": reference("SecurityMetricNamespace"),
+                    "LOGMEND_LOG_BUCKET_KMS_KEY": reference("LogBucketKmsKey"),
+                    "LOGMEND_LOG_BUCKET_EXPIRATION_DAYS": reference("LogBucketExpirationDays"),
+                    "LOGMEND_FLOW_LOG_TRAFFIC": reference("FlowLogTraffic"),
+                    "LOGMEND_WAF_LOG_DESTINATION": reference("WafLogDestination"),
+                    "LOGMEND_RESOLVER_LOG_DESTINATION": reference("ResolverLogDestination"),
+                    "LOGMEND_CLOUDFRONT_LOGGING": reference("CloudFrontLogging"),
                 } },
             },
         },

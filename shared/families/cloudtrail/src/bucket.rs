@@ -5,13 +5,9 @@
 use crate::Clients;
 use crate::trail::{describe_trails, parse_trail_arn, trail_exempt, trail_named_in};
 use aws_sdk_cloudtrail::types::Trail;
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention,
-    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    BucketVersioningStatus, DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
+    ObjectLockRule, VersioningConfiguration,
 };
 use logmend_core::aws::AwsError;
 use logmend_core::control::{Checked, Context, ControlError, State, is_exempt};
@@ -21,32 +17,11 @@ use serde_json::{Value, json};
 
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub use logmend_core::control::MANAGED_BY_TAG;
-pub const TLS_SID: &str = "LogmendDenyInsecureTransport";
+pub use logmend_s3_store::TLS_SID;
 pub const ACL_CHECK_SID: &str = "LogmendCloudTrailAclCheck";
 pub const WRITE_SID: &str = "LogmendCloudTrailWrite";
 
-/// What an S3 error code means where the SDK models no error type: S3 answers "not
-/// configured" with a 404 code per sub-resource (S3 API Reference, "Error responses").
-pub fn code_of<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
-    e.as_service_error().and_then(|s| s.code())
-}
-
-/// `Ok(None)` when S3 answers with `absent` (no policy, no block, no lock configuration).
-pub fn unless_absent<T, E>(
-    sent: Result<T, SdkError<E, HttpResponse>>,
-    absent: &[&str],
-    action: &'static str,
-    bucket: &str,
-) -> Result<Option<T>, AwsError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    match sent {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if code_of(&e).is_some_and(|c| absent.contains(&c)) => Ok(None),
-        Err(e) => Err(AwsError::from_sdk(action, bucket, e)),
-    }
-}
+pub use logmend_s3_store::{bucket_arn, code_of, denies_insecure_transport, tls_deny_statement, unless_absent};
 
 /// A trail as its bucket's policy sees it: the ARN CloudTrail sends as `aws:SourceArn`, the
 /// account it writes under, the key prefix.
@@ -88,88 +63,23 @@ pub async fn trails_delivering_to(cx: &Context<'_, Clients>, bucket: &str) -> Re
 
 /// Where the bucket is, asked as its owner: `Err(reason)` when it is gone or another account's.
 pub async fn bucket_region(cx: &Context<'_, Clients>, bucket: &str) -> Result<Result<String, String>, ControlError> {
-    let mut get = cx.clients.s3.get_bucket_location().bucket(bucket);
-    if let Some(account) = cx.account {
-        get = get.expected_bucket_owner(account);
-    }
-    match get.send().await {
-        // An empty constraint is us-east-1, `EU` is eu-west-1 (S3 API Reference, GetBucketLocation).
-        Ok(out) => Ok(Ok(match out.location_constraint() {
-            None => "us-east-1".to_owned(),
-            Some(BucketLocationConstraint::Eu) => "eu-west-1".to_owned(),
-            Some(c) if c.as_str().is_empty() => "us-east-1".to_owned(),
-            Some(c) => c.as_str().to_owned(),
-        })),
-        Err(e) if code_of(&e) == Some("NoSuchBucket") => Ok(Err("the bucket no longer exists".into())),
-        Err(e) if code_of(&e) == Some("AccessDenied") && cx.account.is_some() => Ok(Err(format!(
-            "the bucket is not account {}'s (S3 refused it as expected owner); its own account evaluates it",
-            cx.account.unwrap_or_default()
-        ))),
-        Err(e) => Err(AwsError::from_sdk("s3:GetBucketLocation", bucket, e).into()),
-    }
+    Ok(logmend_s3_store::bucket_region(&cx.clients.s3, bucket, cx.account).await?)
 }
 
 /// Whether the bucket carries the exemption tag.
 pub async fn bucket_exempt(cx: &Context<'_, Clients>, bucket: &str) -> Result<bool, ControlError> {
-    let sent = cx.clients.s3.get_bucket_tagging().bucket(bucket).send().await;
-    let tags = unless_absent(sent, &["NoSuchTagSet"], "s3:GetBucketTagging", bucket)?;
-    Ok(tags.is_some_and(|t| is_exempt(cx.config, t.tag_set().iter().map(|t| (t.key(), t.value())))))
+    let tags = logmend_s3_store::bucket_tags(&cx.clients.s3, bucket).await?;
+    Ok(is_exempt(cx.config, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
 }
 
 /// The bucket policy as JSON; `None`: the bucket has none.
 pub async fn read_policy(cx: &Context<'_, Clients>, bucket: &str) -> Result<Option<Value>, ControlError> {
-    let sent = cx.clients.s3.get_bucket_policy().bucket(bucket).send().await;
-    let Some(out) = unless_absent(sent, &["NoSuchBucketPolicy"], "s3:GetBucketPolicy", bucket)? else {
-        return Ok(None);
-    };
-    // A policy S3 accepted is JSON; one that is not is treated as granting nothing.
-    Ok(out.policy().and_then(|p| serde_json::from_str(p).ok()))
+    Ok(logmend_s3_store::read_policy(&cx.clients.s3, bucket).await?)
 }
 
 /// Which of the four Block Public Access settings are off.
 pub async fn public_access_gaps(cx: &Context<'_, Clients>, bucket: &str) -> Result<Vec<&'static str>, ControlError> {
-    let sent = cx.clients.s3.get_public_access_block().bucket(bucket).send().await;
-    let got = unless_absent(sent, &["NoSuchPublicAccessBlockConfiguration"], "s3:GetBucketPublicAccessBlock", bucket)?;
-    let conf = got
-        .and_then(|o| o.public_access_block_configuration().cloned())
-        .unwrap_or_else(|| PublicAccessBlockConfiguration::builder().build());
-    Ok([
-        ("BlockPublicAcls", conf.block_public_acls()),
-        ("IgnorePublicAcls", conf.ignore_public_acls()),
-        ("BlockPublicPolicy", conf.block_public_policy()),
-        ("RestrictPublicBuckets", conf.restrict_public_buckets()),
-    ]
-    .into_iter()
-    .filter(|(_, on)| *on != Some(true))
-    .map(|(name, _)| name)
-    .collect())
-}
-
-pub fn bucket_arn(partition: &str, bucket: &str) -> String {
-    format!("arn:{partition}:s3:::{bucket}")
-}
-
-/// Whether the policy refuses every request that is not over TLS, on the bucket and its objects.
-pub fn denies_insecure_transport(doc: Option<&Value>, partition: &str, bucket: &str) -> bool {
-    let Some(doc) = doc else { return false };
-    let arn = bucket_arn(partition, bucket);
-    let context = [("aws:SecureTransport", "false")];
-    [(format!("{arn}/AWSLogs/probe"), "s3:GetObject"), (arn, "s3:ListBucket")].iter().all(|(resource, action)| {
-        let req = Request { principal: Principal::Anyone, action, resource, context: &context };
-        matches!(resource_policy::evaluate(doc, &req), Answer::Denied(_))
-    })
-}
-
-pub fn tls_deny_statement(partition: &str, bucket: &str) -> Value {
-    let arn = bucket_arn(partition, bucket);
-    json!({
-        "Sid": TLS_SID,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [arn.clone(), format!("{arn}/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-    })
+    Ok(logmend_s3_store::public_access_gaps(&cx.clients.s3, bucket).await?)
 }
 
 /// How the policy answers CloudTrail's two requests for one trail: the ACL check on the bucket
@@ -244,33 +154,11 @@ pub fn cloudtrail_statements(doc: Option<&Value>, partition: &str, bucket: &str,
 }
 
 pub async fn put_policy(cx: &Context<'_, Clients>, bucket: &str, doc: &Value) -> Result<(), AwsError> {
-    cx.clients
-        .s3
-        .put_bucket_policy()
-        .bucket(bucket)
-        .policy(doc.to_string())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("s3:PutBucketPolicy", bucket, e))
+    logmend_s3_store::put_policy(&cx.clients.s3, bucket, doc).await
 }
 
 pub async fn block_public_access(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
-    let all = PublicAccessBlockConfiguration::builder()
-        .block_public_acls(true)
-        .ignore_public_acls(true)
-        .block_public_policy(true)
-        .restrict_public_buckets(true)
-        .build();
-    cx.clients
-        .s3
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(all)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("s3:PutBucketPublicAccessBlock", bucket, e))
+    logmend_s3_store::block_public_access(&cx.clients.s3, bucket).await
 }
 
 pub async fn enable_versioning(cx: &Context<'_, Clients>, bucket: &str) -> Result<(), AwsError> {
@@ -299,20 +187,7 @@ pub async fn create_owned_bucket(
 
 /// CreateBucket in this region; "already yours" is success.
 pub async fn create_bucket(cx: &Context<'_, Clients>, bucket: &str, object_lock: bool) -> Result<(), AwsError> {
-    let mut create =
-        cx.clients.s3.create_bucket().bucket(bucket).set_object_lock_enabled_for_bucket(object_lock.then_some(true));
-    // us-east-1 takes no location constraint (S3 API Reference, CreateBucket).
-    if cx.region != "us-east-1" {
-        let conf =
-            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(cx.region)).build();
-        create = create.create_bucket_configuration(conf);
-    }
-    logmend_core::aws::created_or_existing(
-        create.send().await,
-        |e| e.is_bucket_already_owned_by_you(),
-        "s3:CreateBucket",
-        bucket,
-    )
+    logmend_s3_store::create_bucket(&cx.clients.s3, cx.region, bucket, object_lock).await
 }
 
 /// Block Public Access, default encryption (SSE-S3), with `object_lock_days` a governance-mode
@@ -324,27 +199,7 @@ pub async fn secure_owned_bucket(
     object_lock_days: Option<i32>,
 ) -> Result<(), AwsError> {
     block_public_access(cx, bucket).await?;
-    let sse = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(
-                    ServerSideEncryptionByDefault::builder()
-                        .sse_algorithm(ServerSideEncryption::Aes256)
-                        .build()
-                        .expect("algorithm is set"),
-                )
-                .build(),
-        )
-        .build()
-        .expect("rules are set");
-    cx.clients
-        .s3
-        .put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(sse)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("s3:PutEncryptionConfiguration", bucket, e))?;
+    logmend_s3_store::encrypt(&cx.clients.s3, bucket, &logmend_s3_store::Encryption::S3).await?;
     if let Some(days) = object_lock_days {
         // Governance mode: a person with s3:BypassGovernanceRetention can still remove a file
         // (compliance mode could never be undone, not even by the root user).
@@ -362,33 +217,12 @@ pub async fn secure_owned_bucket(
             .await
             .map_err(|e| AwsError::from_sdk("s3:PutBucketObjectLockConfiguration", bucket, e))?;
     }
-    let tag = Tag::builder().key(MANAGED_BY_TAG.0).value(MANAGED_BY_TAG.1).build().expect("key and value are set");
-    cx.clients
-        .s3
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(Tagging::builder().tag_set(tag).build().expect("tag set is set"))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("s3:PutBucketTagging", bucket, e))
+    logmend_s3_store::tag_managed(&cx.clients.s3, bucket).await
 }
 
 /// Whether the bucket's default encryption is SSE-S3 (what S3 server access logs need).
 pub async fn encrypted_with_sse_s3(cx: &Context<'_, Clients>, bucket: &str) -> Result<bool, ControlError> {
-    let sent = cx.clients.s3.get_bucket_encryption().bucket(bucket).send().await;
-    let got = unless_absent(
-        sent,
-        &["ServerSideEncryptionConfigurationNotFoundError"],
-        "s3:GetEncryptionConfiguration",
-        bucket,
-    )?;
-    Ok(got.and_then(|o| o.server_side_encryption_configuration().cloned()).is_some_and(|c| {
-        c.rules().iter().any(|r| {
-            r.apply_server_side_encryption_by_default()
-                .is_some_and(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
-        })
-    }))
+    Ok(logmend_s3_store::encryption(&cx.clients.s3, bucket).await? == Some(logmend_s3_store::Encryption::S3))
 }
 
 /// A bucket, or a trail whose bucket an event does not name.
@@ -550,13 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn the_tls_statement_denies_plain_requests_on_bucket_and_objects() {
-        assert!(!denies_insecure_transport(None, "aws", "logs"));
-        let doc = json!({"Statement": [tls_deny_statement("aws", "logs")]});
-        assert!(denies_insecure_transport(Some(&doc), "aws", "logs"));
-        let objects_only = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": "arn:aws:s3:::logs/*", "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
-        assert!(!denies_insecure_transport(Some(&objects_only), "aws", "logs"), "the bucket itself is open");
+    fn the_tls_statement_does_not_refuse_cloudtrails_writes() {
         // CloudTrail's own writes are over TLS: the deny does not refuse them.
         let with_ct = json!({"Statement": [tls_deny_statement("aws", "logs"),
             cloudtrail_statements(None, "aws", "logs", &[writer("arn:t")])[0].clone(),

@@ -38,12 +38,7 @@ impl logmend_core::control::FamilyClients for Clients {
     }
 }
 
-/// Path-style addressing when an endpoint is set (an emulator at `127.0.0.1:PORT` has no
-/// `BUCKET.` host names); AWS itself gets virtual-hosted addressing, as it asks.
-pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+pub use logmend_s3_store::client as s3_client;
 
 pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
