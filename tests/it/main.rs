@@ -17,6 +17,7 @@ mod faults;
 mod log_retention;
 mod mq;
 mod mq_mocks;
+mod network;
 mod rds;
 mod rds_mocks;
 mod recheck;
