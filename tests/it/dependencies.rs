@@ -118,3 +118,13 @@ fn the_function_folders_are_the_registrys_functions() {
     let registry: BTreeSet<String> = FAMILIES.iter().map(|f| f.function.to_owned()).collect();
     assert_eq!(folders, registry, "functions/ and shared/src/lib.rs FAMILIES differ");
 }
+
+/// aws-sdk-ec2 is the heaviest SDK crate (about 7 minutes of a cold dev build, 15 in
+/// release): the network family's function alone links it.
+#[test]
+fn only_the_network_function_links_aws_sdk_ec2() {
+    for family in FAMILIES {
+        let links = sdk_crates_in_tree(family.function).contains("aws-sdk-ec2");
+        assert_eq!(links, family.name == "network", "{} and aws-sdk-ec2", family.function);
+    }
+}

@@ -1,12 +1,14 @@
 //! Runs cut short after any single write, bursts of events for one resource, bad input,
 //! secrets in every sample event, and audit mode over a fully non-compliant account.
 
+use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use futures::future::join_all;
 use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, HandlerError, Logmend};
 use logmend_integration::{
     ACCOUNT, Emulator, FUNCTION_ARN, broker_event, config, config_for, create_aurora_cluster, create_broker,
-    create_db_instance, create_trail, delete_logmend_aurora_group, repo_root, sample_event,
+    create_db_instance, create_distribution, create_load_balancer, create_trail, create_vpc, create_web_acl,
+    delete_logmend_aurora_group, repo_root, sample_event,
 };
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -407,6 +409,11 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
     create_aurora_cluster(&c, "ledger-pg", "aurora-postgresql", None, &[], true).await;
     create_db_instance(&c, "shop-mysql", "mysql", "8.0.39", &[]).await;
     create_db_instance(&c, "reports-pg", "postgres", "16.4", &[]).await;
+    // Beside the region's default VPC, one with a load balancer; a web ACL and a distribution.
+    let (_, subnets) = create_vpc(&c).await;
+    let alb = create_load_balancer(&c, "web", LoadBalancerTypeEnum::Application, &subnets).await;
+    let acl = create_web_acl(&c, "app", aws_sdk_wafv2::types::Scope::Regional).await;
+    let distribution = create_distribution(&c, "site").await;
     emulator.recorder_reset();
 
     let app = logmend::app(config(Mode::Audit), emulator.clients("us-east-1"));
@@ -422,12 +429,14 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
     let expected: Vec<(&str, String)> = vec![
         // No trail delivers to CloudWatch Logs yet: the CIS filters have no log group.
         ("cis-metric-alarms", "*".into()),
+        ("cloudfront-logging", distribution),
         ("cloudtrail-bucket-access-logging", "org-audit-logs".into()),
         ("cloudtrail-bucket-protection", "org-audit-logs".into()),
         ("cloudtrail-cloudwatch-logs", "org-audit".into()),
         ("cloudtrail-encryption", "org-audit".into()),
         ("cloudtrail-log-file-validation", "org-audit".into()),
         ("cloudtrail-logging", "org-audit".into()),
+        ("elb-access-logs", alb.rsplit('/').next().unwrap().to_owned()),
         ("log-group-retention", "never-expires".into()),
         ("mq-broker-logs", "".into()),
         ("mq-broker-logs", "".into()),
@@ -435,6 +444,12 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
         ("rds-cluster-audit-logs", "orders-aurora".into()),
         ("rds-instance-log-exports", "reports-pg".into()),
         ("rds-instance-log-exports", "shop-mysql".into()),
+        // The default VPC and the new one.
+        ("route53-resolver-query-logs", "".into()),
+        ("route53-resolver-query-logs", "".into()),
+        ("vpc-flow-logs", "".into()),
+        ("vpc-flow-logs", "".into()),
+        ("wafv2-logging", acl.rsplit('/').next().unwrap().to_owned()),
     ];
     let controls: Vec<&str> = noncompliant.iter().map(|(c, _)| *c).collect();
     assert_eq!(controls, expected.iter().map(|(c, _)| *c).collect::<Vec<_>>(), "{noncompliant:?}");

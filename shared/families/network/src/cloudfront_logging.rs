@@ -47,6 +47,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("cloudfront:ListDistributions"),
         Permission::any("cloudfront:GetDistributionConfig"),
         Permission::any("cloudfront:ListTagsForResource"),
+        Permission::any("s3:GetBucketAcl"),
         Permission::any("logs:DescribeDeliverySources"),
         Permission::any("logs:DescribeDeliveries"),
         LOGS_STORE_READS[0],
@@ -61,8 +62,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         ),
         // CloudFront grants its log delivery account FULL_CONTROL in the bucket ACL as its
         // caller (CloudFront Developer Guide, "Permissions required to configure standard
-        // logging").
-        Permission::on("s3:GetBucketAcl", "arn:${AWS::Partition}:s3:::logmend-cloudfront-logs-*"),
+        // logging"); s3:GetBucketAcl, which it needs too, is among the reads.
         Permission::on("s3:PutBucketAcl", "arn:${AWS::Partition}:s3:::logmend-cloudfront-logs-*"),
         Permission::any("logs:PutDeliverySource"),
         Permission::any("logs:PutDeliveryDestination"),
