@@ -68,7 +68,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("logs:PutDeliveryDestination"),
         Permission::any("logs:CreateDelivery"),
         Permission::on(
-            "cloudfront:AllowVendedLogsDeliveryForResource",
+            "cloudfront:AllowVendedLogDeliveryForResource",
             "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*",
         ),
         LOGS_STORE_WRITES[0],
