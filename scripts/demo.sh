@@ -25,7 +25,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECR
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 echo "listening on $AWS_ENDPOINT_URL"
 
-step "creating resources: trails without CloudWatch Logs delivery, validation, encryption or a locked store, log groups with short or no retention, MQ brokers with logs off, Aurora clusters and RDS instances without log exports"
+step "creating resources: trails without CloudWatch Logs delivery, validation, encryption or a locked store, log groups with short or no retention, MQ brokers with logs off, Aurora clusters and RDS instances without log exports, a VPC without flow logs or DNS query logs, a load balancer and a web ACL that log nothing"
 "$python" "$root/scripts/demo_resources.py" create
 
 # The trails' KMS key (its policy lets CloudTrail in) is named; MFA delete and Object Lock, which
@@ -54,7 +54,7 @@ show "logmend scan --format table"
 "$logmend" scan --format table
 echo "exit status: 0"
 
-step "what the resources look like now (broker logs and the MySQL parameter groups wait for a reboot: pending)"
+step "what the resources look like now (broker logs and the MySQL parameter groups wait for a reboot: pending; the network logs go to logmend-logs-ACCOUNT-REGION and the log group aws-waf-logs-logmend)"
 "$python" "$root/scripts/demo_resources.py" show
 
 step "the maintenance window comes (here: a reboot): the pending logs apply and a scan finds them on"

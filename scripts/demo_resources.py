@@ -109,6 +109,42 @@ def create() -> None:
         rds.create_db_instance(DBInstanceIdentifier=iid, Engine=engine, EngineVersion=version, DBInstanceClass="db.t3.medium",
                                AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="demo-password-never-printed")
         print(f"  {engine} instance {iid}: no log exports")
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "shop"}]}])["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for i, z in enumerate("ab")]
+    print(f"  VPC shop {vpc}: no flow logs, DNS queries not logged (the region's default VPC neither)")
+    boto3.client("elbv2").create_load_balancer(Name="shop-web", Subnets=subnets, Type="application")
+    print("  load balancer shop-web (application): access and connection logs off")
+    boto3.client("wafv2").create_web_acl(
+        Name="shop-waf", Scope="REGIONAL", DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "shop-waf"})
+    print("  web ACL shop-waf (REGIONAL): no logging configuration")
+
+
+def show_network() -> None:
+    ec2 = boto3.client("ec2")
+    resolver = boto3.client("route53resolver")
+    for vpc in ec2.describe_vpcs()["Vpcs"]:
+        vid = vpc["VpcId"]
+        flow = [(f["TrafficType"], f.get("LogDestination"), f["DeliverLogsStatus"])
+                for f in ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vid]}])["FlowLogs"]]
+        assoc = [a["ResolverQueryLogConfigId"] for a in resolver.list_resolver_query_log_config_associations(
+            Filters=[{"Name": "ResourceId", "Values": [vid]}])["ResolverQueryLogConfigAssociations"]]
+        print(f"  VPC {vid}: flow logs {flow}; query logging {assoc}")
+    elbv2 = boto3.client("elbv2")
+    for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
+        attrs = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
+            LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"] if "_logs.s3." in a["Key"]}
+        print(f"  load balancer {lb['LoadBalancerName']}: {attrs}")
+    wafv2 = boto3.client("wafv2")
+    for acl in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]:
+        conf = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+        print(f"  web ACL {acl['Name']}: logs to {conf['LogDestinationConfigs']}")
+    bucket = f"logmend-logs-{ACCOUNT}-us-east-1"
+    sids = [st.get("Sid") for st in json.loads(boto3.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]]
+    print(f"  bucket {bucket}: policy {sids}")
 
 
 def reboot() -> None:
@@ -200,6 +236,7 @@ def show() -> None:
     for p in logs.describe_resource_policies()["resourcePolicies"]:
         stmt = json.loads(p["policyDocument"])["Statement"][0]
         print(f"  resource policy {p['policyName']}: {stmt['Principal']['Service']} may {', '.join(stmt['Action'])} on {stmt['Resource']}")
+    show_network()
 
 
 if __name__ == "__main__":

@@ -309,7 +309,12 @@ fn print_controls(format: Format) -> anyhow::Result<()> {
                 })
             )?,
             Format::Table => {
-                writeln!(out, "{}  ({}, {})", s.id, s.security_hub.join(", "), s.resource_type)?;
+                let hub = if s.security_hub.is_empty() {
+                    "no Security Hub control".into()
+                } else {
+                    s.security_hub.join(", ")
+                };
+                writeln!(out, "{}  ({hub}, {})", s.id, s.resource_type)?;
                 writeln!(out, "  triggers:       {}", triggers.join("; "))?;
                 writeln!(out, "  compliant when: {}", s.compliant_when)?;
                 writeln!(out, "  fix:            {}", s.fix)?;

@@ -243,7 +243,7 @@ impl ElbAccessLogs {
             problems.push("connection logs are off".to_owned());
         }
         if let Some(gap) = &store_gap {
-            problems.push(format!("{} is not ready for ELB's writes ({:?})", store.bucket, gap_kind(gap)));
+            problems.push(format!("{} is not ready for ELB's writes ({})", store.bucket, gap_kind(gap)));
         }
         Ok(Checked {
             resource,
