@@ -1494,6 +1494,9 @@ def describe_db_engine_versions_lists_exportable_log_types():
 _fault_rules: list[dict] = []
 _fault_lock = threading.Lock()
 _writes_seen = 0
+# Requests a "timeout" fault is holding: each is still served once its stall ends, after the
+# client gave up on it, as a slow AWS answer would be.
+_stalled = 0
 
 _MQ_ROUTES = [
     ("GET", ("v1", "brokers"), "ListBrokers"),
@@ -1505,7 +1508,8 @@ _MQ_ROUTES = [
 ]
 
 THROTTLE_CODE = {"iam": "Throttling", "rds": "Throttling", "mq": "TooManyRequestsException", "s3": "SlowDown",
-                 "monitoring": "Throttling"}
+                 "monitoring": "Throttling", "ec2": "RequestLimitExceeded", "elasticloadbalancing": "Throttling",
+                 "cloudfront": "Throttling"}
 NOT_FOUND_CODE = {
     "mq": ("NotFoundException", 404),
     "cloudtrail": ("TrailNotFoundException", 400),
@@ -1514,6 +1518,11 @@ NOT_FOUND_CODE = {
     "sqs": ("AWS.SimpleQueueService.NonExistentQueue", 400),
     "s3": ("NoSuchBucket", 404),
     "kms": ("NotFoundException", 400),
+    "ec2": ("InvalidVpcID.NotFound", 400),
+    "elasticloadbalancing": ("LoadBalancerNotFound", 400),
+    "wafv2": ("WAFNonexistentItemException", 400),
+    "route53resolver": ("ResourceNotFoundException", 400),
+    "cloudfront": ("NoSuchDistribution", 404),
 }
 RDS_NOT_FOUND = {"Instance": "DBInstanceNotFound", "ParameterGroup": "DBParameterGroupNotFound", "Cluster": "DBClusterNotFoundFault"}
 
@@ -1557,6 +1566,7 @@ _S3_SUBRESOURCES = {
     "logging": ("GetBucketLogging", "PutBucketLogging", None),
     "encryption": ("GetEncryptionConfiguration", "PutEncryptionConfiguration", None),
     "acl": ("GetBucketAcl", "PutBucketAcl", None),
+    "ownershipControls": ("GetBucketOwnershipControls", "PutBucketOwnershipControls", None),
 }
 
 
@@ -1579,6 +1589,11 @@ def _is_write(action: str) -> bool:
 def _error_response(service: str, action: str, protocol: str, status: int, code: str | None, message: str):
     from werkzeug.wrappers import Response
 
+    if protocol == "query" and service == "ec2":
+        # EC2's own query dialect (ec2Query): <Response><Errors><Error>…
+        body = (f"<Response><Errors><Error><Code>{code or 'Unknown'}</Code><Message>{message}</Message></Error>"
+                f"</Errors><RequestID>logmend-fault</RequestID></Response>")
+        return Response(body, status=status, mimetype="text/xml")
     if protocol == "query":
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'Unknown'}</Code>"
                 f"<Message>{message}</Message></Error><RequestId>logmend-fault</RequestId></ErrorResponse>")
@@ -1629,7 +1644,7 @@ def fault_injecting(app):
     global _writes_seen
 
     def wrapped(environ, start_response):
-        global _writes_seen
+        global _writes_seen, _stalled
         from werkzeug.wrappers import Response
 
         path = environ.get("PATH_INFO", "")
@@ -1643,6 +1658,10 @@ def fault_injecting(app):
                     _writes_seen = 0
             with _fault_lock:
                 body = json.dumps(_fault_rules)
+            return Response(body, mimetype="application/json")(environ, start_response)
+        if path == "/logmend-emulator/stalled":
+            with _fault_lock:
+                body = json.dumps({"stalled": _stalled})
             return Response(body, mimetype="application/json")(environ, start_response)
         if not _fault_rules or path.startswith(("/moto-api", "/logmend-emulator")):
             return app(environ, start_response)
@@ -1679,8 +1698,14 @@ def fault_injecting(app):
                     pass
             raise ConnectionResetError("logmend fault: connection reset")
         if fault == "timeout":
-            time.sleep(float(rule.get("seconds", 5)))
-            return app(environ, start_response)
+            with _fault_lock:
+                _stalled += 1
+            try:
+                time.sleep(float(rule.get("seconds", 5)))
+                return app(environ, start_response)
+            finally:
+                with _fault_lock:
+                    _stalled -= 1
         if fault == "throttle":
             code = THROTTLE_CODE.get(service, "ThrottlingException")
             status = 429 if service == "mq" else 503 if service == "s3" else 400

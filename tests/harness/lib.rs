@@ -647,6 +647,16 @@ impl Emulator {
         serde_json::from_str(&body).unwrap_or_default()
     }
 
+    /// Wait until no request is held by a "timeout" fault: each is served when its stall ends,
+    /// after its client gave up, and would otherwise land in the next test case.
+    pub fn settle(&self) {
+        let idle = || {
+            let (_, body) = self.http("GET", "/logmend-emulator/stalled", "");
+            serde_json::from_str::<Value>(&body).ok().and_then(|v| v["stalled"].as_u64()) == Some(0)
+        };
+        assert!(wait_until(Duration::from_secs(30), idle), "requests still stalled after 30 s");
+    }
+
     /// Clients whose every attempt gives up after `read_timeout` (for injected timeouts).
     pub fn clients_with_timeout(&self, region: &str, read_timeout: Duration) -> AwsClients {
         let conf = self

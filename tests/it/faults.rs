@@ -4,11 +4,13 @@
 //! `failed` decision naming the call, the resource and the AWS error code, marked for another
 //! try exactly when a retry can help; never a panic, never a half-applied fix called fixed.
 
+use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use logmend::decision::{Mode, Verdict};
 use logmend::{Decision, Logmend};
 use logmend_integration::{
     Emulator, EmulatorOptions, broker_event, config_for, create_aurora_cluster, create_broker, create_db_instance,
-    create_trail, delete_logmend_aurora_group, delete_logmend_instance_groups, sample_event,
+    create_load_balancer, create_trail, create_vpc, create_web_acl, delete_bucket_and_contents,
+    delete_logmend_aurora_group, delete_logmend_instance_groups, sample_event,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -64,6 +66,9 @@ impl Scenario<'_> {
                     let (d, retry) = run_case(&app, &event).await;
                     let fired = self.emulator.fault_rules()[0]["fired"].as_u64().unwrap_or(0);
                     self.emulator.inject(json!([]));
+                    if fault == "timeout" {
+                        self.emulator.settle();
+                    }
                     let case =
                         format!("{} / {call} / {fault} / {}", self.control, if persistent { "always" } else { "once" });
                     assert!(fired > 0, "{case}: the fault never fired ({d:?})");
@@ -429,6 +434,115 @@ async fn faults_on_cis_metric_alarms() {
                 c.cloudwatch.delete_alarms().set_alarm_names(Some(names)).send().await.unwrap();
             }
             sample_event("logs/delete-metric-filter.json")
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+const LOG_BUCKET: &str = "logmend-logs-123456789012-us-east-1";
+
+#[tokio::test]
+async fn faults_on_vpc_flow_logs() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "vpc-flow-logs",
+        emulator: &emulator,
+        configure: |_| {},
+        // Not s3:GetBucketLocation: its not-found (NoSuchBucket) is how a missing bucket is seen.
+        calls: &[
+            "ec2:DescribeVpcs",
+            "ec2:DescribeFlowLogs",
+            "s3:CreateBucket",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutBucketOwnershipControls",
+            "s3:PutEncryptionConfiguration",
+            "s3:PutBucketTagging",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+            "ec2:CreateFlowLogs",
+        ],
+        healthy: &[Verdict::Fixed],
+    };
+    // Each case: a new VPC, and no log bucket yet, so every write of the fix is made.
+    let cases = scenario
+        .run(async |_| {
+            delete_bucket_and_contents(&c, LOG_BUCKET).await;
+            let (vpc, _) = create_vpc(&c).await;
+            let mut e = sample_event("ec2/create-vpc.json");
+            e["detail"]["responseElements"]["vpc"]["vpcId"] = vpc.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_elb_access_logs() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let (_, subnets) = create_vpc(&c).await;
+    // The bucket is ready (made by a first fix): the load balancer's own calls are broken.
+    let first = create_load_balancer(&c, "first", LoadBalancerTypeEnum::Application, &subnets).await;
+    let fixer = logmend::app(config_for(Mode::Remediate, &["elb-access-logs"]), c.clone());
+    let mut event = sample_event("elasticloadbalancing/create-load-balancer.json");
+    event["detail"]["responseElements"]["loadBalancers"][0]["loadBalancerArn"] = first.into();
+    assert_eq!(fixer.handle_event(&event).await.unwrap()[0].decision.verdict, Verdict::Fixed);
+    let scenario = Scenario {
+        control: "elb-access-logs",
+        emulator: &emulator,
+        configure: |_| {},
+        calls: &[
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "s3:GetBucketPolicy",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        ],
+        healthy: &[Verdict::Fixed],
+    };
+    let cases = scenario
+        .run(async |n| {
+            let arn = create_load_balancer(&c, &format!("web-{n}"), LoadBalancerTypeEnum::Application, &subnets).await;
+            let mut e = sample_event("elasticloadbalancing/create-load-balancer.json");
+            e["detail"]["responseElements"]["loadBalancers"][0]["loadBalancerArn"] = arn.into();
+            e
+        })
+        .await;
+    report(scenario.control, cases);
+}
+
+#[tokio::test]
+async fn faults_on_wafv2_logging() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let scenario = Scenario {
+        control: "wafv2-logging",
+        emulator: &emulator,
+        configure: |_| {},
+        // Not wafv2:GetLoggingConfiguration: its not-found (WAFNonexistentItemException) is how
+        // WAF says an ACL has no logging configuration.
+        calls: &[
+            "wafv2:GetWebACL",
+            "wafv2:ListTagsForResource",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:PutResourcePolicy",
+            "wafv2:PutLoggingConfiguration",
+        ],
+        healthy: &[Verdict::Fixed],
+    };
+    // Each case: a new web ACL, and none of logmend's log group or resource policy yet.
+    let cases = scenario
+        .run(async |n| {
+            let _ = c.logs.delete_log_group().log_group_name("aws-waf-logs-logmend").send().await;
+            let _ = c.logs.delete_resource_policy().policy_name("logmend-log-delivery").send().await;
+            let arn = create_web_acl(&c, &format!("app-{n}"), aws_sdk_wafv2::types::Scope::Regional).await;
+            let mut e = sample_event("wafv2/create-web-acl.json");
+            e["detail"]["responseElements"]["summary"]["aRN"] = arn.into();
+            e
         })
         .await;
     report(scenario.control, cases);
