@@ -392,3 +392,61 @@ async fn an_exempt_vpc_is_left_alone_by_both_vpc_controls() {
     }
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
 }
+
+fn app_with(emulator: &Emulator, control: &str, configure: impl FnOnce(&mut logmend::Config)) -> Logmend {
+    let mut config = config_for(Mode::Remediate, &[control]);
+    configure(&mut config);
+    logmend::app(config, emulator.clients("us-east-1"))
+}
+
+#[tokio::test]
+async fn the_other_destinations_waf_to_its_bucket_resolver_to_its_log_group() {
+    use logmend::config::LogDestination;
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    // WAF to S3: the bucket must be named aws-waf-logs-… (the emulator refuses any other)
+    let arn = create_web_acl(&c, "app", Scope::Regional).await;
+    let mut event = sample_event("wafv2/create-web-acl.json");
+    event["detail"]["responseElements"]["summary"]["aRN"] = arn.clone().into();
+    let waf = app_with(&emulator, "wafv2-logging", |c| c.waf_log_destination = LogDestination::S3);
+    emulator.recorder_reset();
+    fixed_then_quiet(&emulator, &waf, &event, "wafv2-logging").await;
+    let logging = c.wafv2.get_logging_configuration().resource_arn(&arn).send().await.unwrap();
+    let bucket = "aws-waf-logs-logmend-123456789012-us-east-1";
+    assert_eq!(logging.logging_configuration().unwrap().log_destination_configs(), [format!("arn:aws:s3:::{bucket}")]);
+    let sids = sids(&bucket_policy(&c, bucket).await);
+    assert!(
+        sids.contains(&"LogmendLogDeliveryWrite".to_owned()) && !sids.contains(&"LogmendElbLogDelivery".to_owned())
+    );
+    // Resolver to CloudWatch Logs: its group, with retention and the shared resource policy
+    let (vpc, _) = create_vpc(&c).await;
+    let resolver =
+        app_with(&emulator, "route53-resolver-query-logs", |c| c.resolver_log_destination = LogDestination::Logs);
+    emulator.recorder_reset();
+    let fixed = fixed_then_quiet(&emulator, &resolver, &vpc_event(&vpc), "route53-resolver-query-logs").await;
+    assert_eq!(apis(&fixed)[..2], ["logs:CreateLogGroup", "logs:PutResourcePolicy"]);
+    let configs = c.resolver.list_resolver_query_log_configs().send().await.unwrap();
+    assert_eq!(
+        configs.resolver_query_log_configs()[0].destination_arn(),
+        Some("arn:aws:logs:us-east-1:123456789012:log-group:/aws/route53resolver/logmend")
+    );
+}
+
+#[tokio::test]
+async fn cloudfront_logging_v2_is_a_vended_delivery_to_a_log_group() {
+    use logmend::config::CloudFrontLogging;
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let id = create_distribution(&c, "site").await;
+    let mut event = sample_event("cloudfront/create-distribution.json");
+    event["detail"]["responseElements"]["distribution"]["id"] = id.clone().into();
+    let fixer = app_with(&emulator, "cloudfront-logging", |c| c.cloudfront_logging = CloudFrontLogging::V2);
+    emulator.recorder_reset();
+    let fixed = fixed_then_quiet(&emulator, &fixer, &event, "cloudfront-logging").await;
+    assert_eq!(apis(&fixed), ["logs:CreateLogGroup", "logs:PutResourcePolicy", "logs:CreateDelivery"]);
+    let deliveries = c.logs.describe_deliveries().send().await.unwrap();
+    assert_eq!(deliveries.deliveries()[0].delivery_source_name(), Some(format!("logmend-cf-{id}").as_str()));
+    // No bucket and no ACL: legacy logging stays off.
+    let got = c.cloudfront.get_distribution_config().id(&id).send().await.unwrap();
+    assert!(!got.distribution_config().unwrap().logging().is_some_and(|l| l.enabled()));
+}

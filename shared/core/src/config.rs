@@ -588,6 +588,43 @@ mod tests {
     }
 
     #[test]
+    fn the_network_settings_are_read_and_bad_ones_named() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            (
+                "LOGMEND_LOG_BUCKET_KMS_KEY",
+                "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ),
+            ("LOGMEND_LOG_BUCKET_EXPIRATION_DAYS", "400"),
+            ("LOGMEND_FLOW_LOG_TRAFFIC", "REJECT"),
+            ("LOGMEND_WAF_LOG_DESTINATION", "s3"),
+            ("LOGMEND_RESOLVER_LOG_DESTINATION", "logs"),
+            ("LOGMEND_CLOUDFRONT_LOGGING", "v2"),
+        ]))
+        .unwrap();
+        assert!(c.log_bucket_kms_key.is_some());
+        assert_eq!(c.log_bucket_expiration_days, Some(400));
+        assert_eq!(c.flow_log_traffic, FlowLogTraffic::Reject);
+        assert_eq!((c.waf_log_destination, c.resolver_log_destination), (LogDestination::S3, LogDestination::Logs));
+        assert_eq!(c.cloudfront_logging, CloudFrontLogging::V2);
+        let defaults =
+            Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_LOG_BUCKET_EXPIRATION_DAYS", "")]));
+        assert_eq!(defaults.unwrap().log_bucket_expiration_days, None, "empty: logs kept");
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_LOG_BUCKET_KMS_KEY", "alias/logs"),
+            ("LOGMEND_LOG_BUCKET_EXPIRATION_DAYS", "0"),
+            ("LOGMEND_FLOW_LOG_TRAFFIC", "all"),
+            ("LOGMEND_WAF_LOG_DESTINATION", "firehose"),
+            ("LOGMEND_RESOLVER_LOG_DESTINATION", "S3"),
+            ("LOGMEND_CLOUDFRONT_LOGGING", "standard"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 6, "{err}");
+        assert!(err.to_string().contains("LOGMEND_FLOW_LOG_TRAFFIC: \"all\" is not one of ALL, REJECT"), "{err}");
+    }
+
+    #[test]
     fn the_cloudtrail_settings_are_checked_and_empty_means_off() {
         let c = Config::from_vars(vars(&[
             ("LOGMEND_MODE", "audit"),
