@@ -214,7 +214,7 @@ async fn faults_on_mq_broker_logs() {
     let cases = scenario
         .run(async |n| {
             // The resource policy is account-wide: remove it so each case needs it again.
-            let _ = c.logs.delete_resource_policy().policy_name("logmend-amazonmq-logs").send().await;
+            let _ = c.logs.delete_resource_policy().policy_name("logmend-log-delivery").send().await;
             let id = create_broker(&c, &format!("faults-{n}"), "ACTIVEMQ", false, false).await;
             broker_event("mq/create-broker-activemq.json", &id)
         })

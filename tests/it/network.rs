@@ -450,3 +450,23 @@ async fn cloudfront_logging_v2_is_a_vended_delivery_to_a_log_group() {
     let got = c.cloudfront.get_distribution_config().id(&id).send().await.unwrap();
     assert!(!got.distribution_config().unwrap().logging().is_some_and(|l| l.enabled()));
 }
+
+#[tokio::test]
+async fn mq_and_waf_share_logmends_one_resource_policy_and_keep_each_others_statements() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let broker = logmend_integration::create_broker(&c, "orders", "ACTIVEMQ", false, false).await;
+    let mq = app(&emulator, "us-east-1", Mode::Remediate, "mq-broker-logs");
+    let d = one(&mq, &logmend_integration::broker_event("mq/create-broker-activemq.json", &broker)).await;
+    assert!(apis(&d).contains(&"logs:PutResourcePolicy"), "{d:?}");
+    let arn = create_web_acl(&c, "app", Scope::Regional).await;
+    let mut event = sample_event("wafv2/create-web-acl.json");
+    event["detail"]["responseElements"]["summary"]["aRN"] = arn.into();
+    let waf = app(&emulator, "us-east-1", Mode::Remediate, "wafv2-logging");
+    assert_eq!(one(&waf, &event).await.verdict, Verdict::Fixed);
+    let policies = c.logs.describe_resource_policies().send().await.unwrap();
+    let names: Vec<&str> = policies.resource_policies().iter().filter_map(|p| p.policy_name()).collect();
+    assert_eq!(names, ["logmend-log-delivery"], "one policy of the account's ten");
+    let doc: Value = serde_json::from_str(policies.resource_policies()[0].policy_document().unwrap()).unwrap();
+    assert_eq!(sids(&doc), ["AmazonMQBrokerLogsToCloudWatchLogs", "LogmendLogDelivery"]);
+}

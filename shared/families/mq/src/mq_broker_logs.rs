@@ -25,8 +25,9 @@ use logmend_core::event::{ApiCallEvent, EventError};
 use logmend_core::resource_policy::{self, Principal, Request};
 use serde_json::{Value, json};
 
-/// The resource policy logmend creates when no existing one lets Amazon MQ write.
-pub const RESOURCE_POLICY_NAME: &str = "logmend-amazonmq-logs";
+/// The resource policy logmend puts its statement in when no existing one lets Amazon MQ
+/// write: its one policy per account and region, shared with the network family's log groups.
+pub use logmend_logs_policy::POLICY_NAME as RESOURCE_POLICY_NAME;
 pub const LOG_GROUP_PREFIX: &str = "/aws/amazonmq/";
 const MQ_SERVICE: &str = "mq.amazonaws.com";
 
@@ -150,19 +151,21 @@ impl MqLogsResourcePolicy {
     /// logmend's policy: only the two write actions, only on `/aws/amazonmq/*` of this account
     /// and region, only for this account's brokers (confused-deputy conditions).
     pub fn document(partition: &str, region: &str, account: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [Self::statement(partition, region, account)]})
+    }
+
+    /// logmend's statement, merged by its `Sid` into logmend's policy.
+    pub fn statement(partition: &str, region: &str, account: &str) -> Value {
         json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "AmazonMQBrokerLogsToCloudWatchLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": MQ_SERVICE},
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": format!("arn:{partition}:logs:{region}:{account}:log-group:{LOG_GROUP_PREFIX}*"),
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": format!("arn:{partition}:mq:{region}:{account}:broker:*")}
-                }
-            }]
+            "Sid": "AmazonMQBrokerLogsToCloudWatchLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": MQ_SERVICE},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("arn:{partition}:logs:{region}:{account}:log-group:{LOG_GROUP_PREFIX}*"),
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": format!("arn:{partition}:mq:{region}:{account}:broker:*")}
+            }
         })
     }
 
@@ -224,9 +227,18 @@ pub struct BrokerFinding {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MqStep {
-    PutResourcePolicy { name: String, document: String },
-    UpdateBroker { broker_id: String, enable: Vec<LogType> },
-    RebootBroker { broker_id: String },
+    /// logmend's statement, merged into its policy (other statements kept).
+    PutResourcePolicy {
+        name: String,
+        statement: Value,
+    },
+    UpdateBroker {
+        broker_id: String,
+        enable: Vec<LogType>,
+    },
+    RebootBroker {
+        broker_id: String,
+    },
 }
 
 fn list_names(types: &[LogType]) -> String {
@@ -401,8 +413,8 @@ impl Control for MqBrokerLogs {
         // (re)starts with the new settings.
         if f.resource_policy_missing {
             let b = &f.broker;
-            let document = MqLogsResourcePolicy::document(&b.partition, &b.region, &b.account).to_string();
-            steps.push(MqStep::PutResourcePolicy { name: RESOURCE_POLICY_NAME.into(), document });
+            let statement = MqLogsResourcePolicy::statement(&b.partition, &b.region, &b.account);
+            steps.push(MqStep::PutResourcePolicy { name: RESOURCE_POLICY_NAME.into(), statement });
         }
         if !f.missing.is_empty() {
             steps.push(MqStep::UpdateBroker { broker_id: f.broker.id.clone(), enable: f.missing.clone() });
@@ -472,15 +484,9 @@ impl Control for MqBrokerLogs {
 async fn apply_step(cx: &Context<'_, Clients>, step: &MqStep) -> Result<(), ControlError> {
     let c = &cx.clients;
     match step {
-        MqStep::PutResourcePolicy { name, document } => c
-            .logs
-            .put_resource_policy()
-            .policy_name(name)
-            .policy_document(document)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("logs:PutResourcePolicy", name, e).into()),
+        MqStep::PutResourcePolicy { statement, .. } => {
+            Ok(logmend_logs_policy::merge_statement(&c.logs, cx.region, |_| statement.clone()).await?)
+        }
         MqStep::UpdateBroker { broker_id, enable } => {
             // Only the missing types are sent; AWS leaves the others as they are.
             let mut logs = aws_sdk_mq::types::Logs::builder();

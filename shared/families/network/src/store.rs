@@ -32,7 +32,7 @@ pub const DELIVERY_WRITE_SID: &str = "LogmendLogDeliveryWrite";
 pub const ELB_WRITE_SID: &str = "LogmendElbLogDelivery";
 /// logmend's CloudWatch Logs resource policy: one per account and region, extended for every
 /// log group logmend delivers to (an account may hold only 10, of 5,120 characters each).
-pub const LOGS_POLICY_NAME: &str = "logmend-log-delivery";
+pub use logmend_logs_policy::POLICY_NAME as LOGS_POLICY_NAME;
 pub const LOGS_DELIVERY_SID: &str = "LogmendLogDelivery";
 
 /// The Elastic Load Balancing account of each Region opened before August 2022: ALB and
@@ -493,33 +493,6 @@ impl StoreStep {
     }
 }
 
-/// The resource policies of the region, as JSON, with their names.
-async fn resource_policies(cx: &Context<'_, Clients>) -> Result<Vec<(String, Value)>, AwsError> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = cx
-            .clients
-            .logs
-            .describe_resource_policies()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("logs:DescribeResourcePolicies", cx.region, e))?;
-        for p in page.resource_policies() {
-            if let (Some(name), Some(doc)) =
-                (p.policy_name(), p.policy_document().and_then(|d| serde_json::from_str(d).ok()))
-            {
-                out.push((name.to_owned(), doc));
-            }
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
-}
-
 /// What a log group destination lacks; `None`: logs can arrive.
 pub async fn inspect_logs(cx: &Context<'_, Clients>, store: &LogsStore) -> Result<Option<LogsGap>, ControlError> {
     let groups = cx
@@ -531,7 +504,8 @@ pub async fn inspect_logs(cx: &Context<'_, Clients>, store: &LogsStore) -> Resul
         .await
         .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", &store.name, e))?;
     let group_missing = !groups.log_groups().iter().any(|g| g.log_group_name() == Some(store.name.as_str()));
-    let policy_missing = !resource_policies(cx).await?.iter().any(|(_, doc)| store.lets(doc));
+    let policy_missing =
+        !logmend_logs_policy::policies(&cx.clients.logs, cx.region).await?.iter().any(|(_, doc)| store.lets(doc));
     Ok((group_missing || policy_missing).then(|| LogsGap { store: store.clone(), group_missing, policy_missing }))
 }
 
@@ -556,18 +530,7 @@ async fn create_log_group(cx: &Context<'_, Clients>, store: &LogsStore) -> Resul
 /// logmend's resource policy with this group added; every other statement, and every other
 /// policy, kept as it is.
 async fn grant_log_delivery(cx: &Context<'_, Clients>, store: &LogsStore) -> Result<(), AwsError> {
-    let current = resource_policies(cx).await?.into_iter().find(|(n, _)| n == LOGS_POLICY_NAME).map(|(_, d)| d);
-    let doc =
-        resource_policy::with_statement(&current.clone().unwrap_or(Value::Null), store.statement(current.as_ref()));
-    cx.clients
-        .logs
-        .put_resource_policy()
-        .policy_name(LOGS_POLICY_NAME)
-        .policy_document(doc.to_string())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("logs:PutResourcePolicy", LOGS_POLICY_NAME, e))
+    logmend_logs_policy::merge_statement(&cx.clients.logs, cx.region, |current| store.statement(current)).await
 }
 
 pub const LOGS_STORE_READS: &[logmend_core::control::Permission] = &[
