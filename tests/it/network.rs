@@ -268,6 +268,11 @@ async fn a_regional_web_acl_logs_to_logmends_log_group_once() {
     deleted["detail"]["requestParameters"]["resourceArn"] = arn.into();
     let again = one(&fixer, &deleted).await;
     assert_eq!((again.verdict, apis(&again)), (Verdict::Fixed, vec!["wafv2:PutLoggingConfiguration"]), "{again:?}");
+    // AND when logmend's resource policy goes, only the policy is written back: the ACL logs
+    // there already, and a log group without it receives nothing
+    c.logs.delete_resource_policy().policy_name("logmend-log-delivery").send().await.unwrap();
+    let repaired = one(&fixer, &event).await;
+    assert_eq!((repaired.verdict, apis(&repaired)), (Verdict::Fixed, vec!["logs:PutResourcePolicy"]), "{repaired:?}");
 }
 
 #[tokio::test]

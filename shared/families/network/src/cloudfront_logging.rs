@@ -93,6 +93,8 @@ pub struct DistributionFinding {
     pub arn: String,
     pub destination: Destination,
     pub gap: Option<Gap>,
+    /// Legacy logging already goes to logmend's bucket; only the bucket needs repair.
+    pub configured: bool,
 }
 
 #[derive(Debug)]
@@ -259,17 +261,21 @@ impl Control for CloudFrontLogging {
             return Ok(Checked { resource: arn, state: State::Compliant(reason) });
         }
         let gap = destination.inspect(cx).await?;
+        let configured = legacy.is_some() && matches!(destination, Destination::Bucket(_));
         let reason = match legacy {
             Some(b) => format!("standard logging to {b}, which is not ready for CloudFront's writes"),
             None => "the distribution's requests are not logged (standard logging is off)".into(),
         };
-        let finding = DistributionFinding { id: id.clone(), arn: arn.clone(), destination, gap };
+        let finding = DistributionFinding { id: id.clone(), arn: arn.clone(), destination, gap, configured };
         Ok(Checked { resource: arn, state: State::Noncompliant { finding, reason } })
     }
 
     fn plan(&self, _config: &Config, f: &DistributionFinding) -> Vec<CloudFrontStep> {
         let mut steps: Vec<CloudFrontStep> =
             f.gap.iter().flat_map(Gap::steps).map(CloudFrontStep::Destination).collect();
+        if f.configured {
+            return steps;
+        }
         steps.push(match &f.destination {
             Destination::Bucket(s) => CloudFrontStep::EnableLegacy { id: f.id.clone(), bucket: s.bucket.clone() },
             Destination::Logs(l) => {

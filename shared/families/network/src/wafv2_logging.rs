@@ -113,6 +113,8 @@ pub struct WafFinding {
     pub arn: String,
     pub destination: Destination,
     pub gap: Option<Gap>,
+    /// The ACL already logs to logmend's destination; only the destination needs repair.
+    pub configured: bool,
 }
 
 #[derive(Debug)]
@@ -249,13 +251,15 @@ impl Control for Wafv2Logging {
             None => "the web ACL has no logging configuration".to_owned(),
             Some(d) => format!("its logs go to {d}, which is not ready to receive them"),
         };
-        let finding = WafFinding { arn: target.clone(), destination, gap };
+        let finding = WafFinding { arn: target.clone(), destination, gap, configured: current.is_some() };
         Ok(Checked { resource: target.clone(), state: State::Noncompliant { finding, reason } })
     }
 
     fn plan(&self, _config: &Config, f: &WafFinding) -> Vec<WafStep> {
         let mut steps: Vec<WafStep> = f.gap.iter().flat_map(Gap::steps).map(WafStep::Destination).collect();
-        steps.push(WafStep::PutLoggingConfiguration { arn: f.arn.clone(), destination: f.destination.arn() });
+        if !f.configured {
+            steps.push(WafStep::PutLoggingConfiguration { arn: f.arn.clone(), destination: f.destination.arn() });
+        }
         steps
     }
 
