@@ -113,28 +113,6 @@ pub enum CloudFrontStep {
     },
 }
 
-fn cf_err<E>(
-    action: &'static str,
-    id: &str,
-    e: aws_sdk_cloudfront::error::SdkError<E, aws_sdk_cloudfront::config::http::HttpResponse>,
-) -> AwsError
-where
-    E: aws_sdk_cloudfront::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    AwsError::from_sdk(action, id, e)
-}
-
-fn logs_err<E>(
-    action: &'static str,
-    id: &str,
-    e: aws_sdk_cloudwatchlogs::error::SdkError<E, aws_sdk_cloudwatchlogs::config::http::HttpResponse>,
-) -> AwsError
-where
-    E: aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    AwsError::from_sdk(action, id, e)
-}
-
 /// The v2 delivery source name logmend gives a distribution.
 pub fn source_name(id: &str) -> String {
     format!("logmend-cf-{id}")
@@ -148,7 +126,7 @@ async fn delivered_v2(cx: &Context<'_, Clients>, arn: &str) -> Result<bool, AwsE
         .describe_delivery_sources()
         .send()
         .await
-        .map_err(|e| logs_err("logs:DescribeDeliverySources", arn, e))?;
+        .map_err(|e| AwsError::from_sdk("logs:DescribeDeliverySources", arn, e))?;
     let names: Vec<&str> = sources
         .delivery_sources()
         .iter()
@@ -158,8 +136,13 @@ async fn delivered_v2(cx: &Context<'_, Clients>, arn: &str) -> Result<bool, AwsE
     if names.is_empty() {
         return Ok(false);
     }
-    let deliveries =
-        cx.clients.logs.describe_deliveries().send().await.map_err(|e| logs_err("logs:DescribeDeliveries", arn, e))?;
+    let deliveries = cx
+        .clients
+        .logs
+        .describe_deliveries()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:DescribeDeliveries", arn, e))?;
     Ok(deliveries.deliveries().iter().any(|d| d.delivery_source_name().is_some_and(|n| names.contains(&n))))
 }
 
@@ -197,7 +180,7 @@ impl Control for CloudFrontLogging {
                 .set_marker(marker)
                 .send()
                 .await
-                .map_err(|e| cf_err("cloudfront:ListDistributions", cx.region, e))?;
+                .map_err(|e| AwsError::from_sdk("cloudfront:ListDistributions", cx.region, e))?;
             let list = page.distribution_list();
             out.extend(list.iter().flat_map(|l| l.items()).map(|d| d.id().to_owned()));
             marker = list.filter(|l| l.is_truncated()).and_then(|l| l.next_marker()).map(str::to_owned);
@@ -224,7 +207,7 @@ impl Control for CloudFrontLogging {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_distribution()) => {
                 return skipped(id, "the distribution no longer exists".into());
             }
-            Err(e) => return Err(cf_err("cloudfront:GetDistributionConfig", id, e).into()),
+            Err(e) => return Err(AwsError::from_sdk("cloudfront:GetDistributionConfig", id, e).into()),
         };
         let account = cx.account.unwrap_or_default();
         let arn = format!("arn:{}:cloudfront::{account}:distribution/{id}", crate::store::partition_of(cx.region));
@@ -233,7 +216,7 @@ impl Control for CloudFrontLogging {
             .resource(&arn)
             .send()
             .await
-            .map_err(|e| cf_err("cloudfront:ListTagsForResource", id, e))?;
+            .map_err(|e| AwsError::from_sdk("cloudfront:ListTagsForResource", id, e))?;
         let tags = tags.tags().map(|t| t.items()).unwrap_or_default();
         if is_exempt(cx.config, tags.iter().map(|t| (t.key(), t.value().unwrap_or("")))) {
             return skipped(&arn, format!("tagged {}=true", cx.config.exempt_tag));
@@ -328,7 +311,7 @@ async fn enable_legacy(cx: &Context<'_, Clients>, id: &str, bucket: &str) -> Res
         .id(id)
         .send()
         .await
-        .map_err(|e| cf_err("cloudfront:GetDistributionConfig", id, e))?;
+        .map_err(|e| AwsError::from_sdk("cloudfront:GetDistributionConfig", id, e))?;
     let Some(mut config) = got.distribution_config().cloned() else {
         return Err(AwsError {
             action: "cloudfront:GetDistributionConfig",
@@ -354,7 +337,7 @@ async fn enable_legacy(cx: &Context<'_, Clients>, id: &str, bucket: &str) -> Res
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| cf_err("cloudfront:UpdateDistribution", id, e))
+        .map_err(|e| AwsError::from_sdk("cloudfront:UpdateDistribution", id, e))
 }
 
 async fn deliver_v2(cx: &Context<'_, Clients>, id: &str, arn: &str, log_group_arn: &str) -> Result<(), AwsError> {
@@ -366,7 +349,7 @@ async fn deliver_v2(cx: &Context<'_, Clients>, id: &str, arn: &str, log_group_ar
         .log_type("ACCESS_LOGS")
         .send()
         .await
-        .map_err(|e| logs_err("logs:PutDeliverySource", arn, e))?;
+        .map_err(|e| AwsError::from_sdk("logs:PutDeliverySource", arn, e))?;
     let target = DeliveryDestinationConfiguration::builder()
         .destination_resource_arn(log_group_arn)
         .build()
@@ -377,7 +360,7 @@ async fn deliver_v2(cx: &Context<'_, Clients>, id: &str, arn: &str, log_group_ar
         .delivery_destination_configuration(target)
         .send()
         .await
-        .map_err(|e| logs_err("logs:PutDeliveryDestination", V2_DESTINATION, e))?;
+        .map_err(|e| AwsError::from_sdk("logs:PutDeliveryDestination", V2_DESTINATION, e))?;
     let destination_arn = destination.delivery_destination().and_then(|d| d.arn()).unwrap_or_default().to_owned();
     logmend_core::aws::created_or_existing(
         logs.create_delivery().delivery_source_name(&source).delivery_destination_arn(destination_arn).send().await,

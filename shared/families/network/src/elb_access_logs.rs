@@ -105,17 +105,6 @@ pub fn logs_on<'a>(attrs: &'a [LoadBalancerAttribute], kind: &str) -> Option<&'a
     get(format!("{kind}.s3.bucket")).filter(|b| enabled && !b.is_empty())
 }
 
-fn v2_err<E>(
-    action: &'static str,
-    arn: &str,
-    e: aws_sdk_elasticloadbalancingv2::error::SdkError<E, aws_sdk_elasticloadbalancingv2::config::http::HttpResponse>,
-) -> AwsError
-where
-    E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    AwsError::from_sdk(action, arn, e)
-}
-
 impl ElbAccessLogs {
     async fn check_v2(&self, cx: &Context<'_, Clients>, arn: &str) -> Result<Checked<ElbFinding>, ControlError> {
         let skipped = |reason: String| Ok(Checked { resource: arn.to_owned(), state: State::Skipped(reason) });
@@ -123,7 +112,7 @@ impl ElbAccessLogs {
         let lb = match described {
             Ok(out) => out.load_balancers().first().cloned(),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_load_balancer_not_found_exception()) => None,
-            Err(e) => return Err(v2_err("elasticloadbalancing:DescribeLoadBalancers", arn, e).into()),
+            Err(e) => return Err(AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancers", arn, e).into()),
         };
         let Some(lb) = lb else { return skipped("the load balancer no longer exists".into()) };
         let kind = match lb.r#type() {
@@ -142,7 +131,7 @@ impl ElbAccessLogs {
                 .load_balancer_arn(arn)
                 .send()
                 .await
-                .map_err(|e| v2_err("elasticloadbalancing:DescribeListeners", arn, e))?;
+                .map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeListeners", arn, e))?;
             if !listeners.listeners().iter().any(|l| l.protocol() == Some(&ProtocolEnum::Tls)) {
                 return skipped(
                     "a Network Load Balancer logs TLS requests only, and this one has no TLS listener".into(),
@@ -156,7 +145,7 @@ impl ElbAccessLogs {
             .resource_arns(arn)
             .send()
             .await
-            .map_err(|e| v2_err("elasticloadbalancing:DescribeTags", arn, e))?;
+            .map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeTags", arn, e))?;
         let tags = tags.tag_descriptions().iter().flat_map(|d| d.tags()).filter_map(|t| Some((t.key()?, t.value()?)));
         if is_exempt(cx.config, tags) {
             return skipped(format!("tagged {}=true", cx.config.exempt_tag));
@@ -168,7 +157,7 @@ impl ElbAccessLogs {
             .load_balancer_arn(arn)
             .send()
             .await
-            .map_err(|e| v2_err("elasticloadbalancing:DescribeLoadBalancerAttributes", arn, e))?;
+            .map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancerAttributes", arn, e))?;
         let attrs = attrs.attributes();
         let access = logs_on(attrs, "access_logs");
         let connection = if kind == Kind::Application { logs_on(attrs, "connection_logs") } else { Some("") };
@@ -298,7 +287,8 @@ impl Control for ElbAccessLogs {
         let mut out = Vec::new();
         let mut pages = cx.clients.elbv2.describe_load_balancers().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| v2_err("elasticloadbalancing:DescribeLoadBalancers", cx.region, e))?;
+            let page =
+                page.map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancers", cx.region, e))?;
             out.extend(
                 page.load_balancers()
                     .iter()
@@ -398,7 +388,11 @@ async fn enable_v2(
                 .attributes(attr(&format!("{kind}.s3.prefix"), ELB_PREFIX));
         }
     }
-    modify.send().await.map(|_| ()).map_err(|e| v2_err("elasticloadbalancing:ModifyLoadBalancerAttributes", arn, e))
+    modify
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("elasticloadbalancing:ModifyLoadBalancerAttributes", arn, e))
 }
 
 async fn enable_classic(cx: &Context<'_, Clients>, name: &str, bucket: &str) -> Result<(), AwsError> {

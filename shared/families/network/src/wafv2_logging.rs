@@ -131,17 +131,6 @@ pub fn destination_for(config: &Config, region: &str, account: &str) -> Destinat
     }
 }
 
-fn waf_err<E>(
-    action: &'static str,
-    arn: &str,
-    e: aws_sdk_wafv2::error::SdkError<E, aws_sdk_wafv2::config::http::HttpResponse>,
-) -> AwsError
-where
-    E: aws_sdk_wafv2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    AwsError::from_sdk(action, arn, e)
-}
-
 impl Control for Wafv2Logging {
     type Clients = Clients;
     type Target = String;
@@ -189,7 +178,7 @@ impl Control for Wafv2Logging {
                     .limit(100)
                     .send()
                     .await
-                    .map_err(|e| waf_err("wafv2:ListWebACLs", cx.region, e))?;
+                    .map_err(|e| AwsError::from_sdk("wafv2:ListWebACLs", cx.region, e))?;
                 out.extend(page.web_acls().iter().filter_map(|w| w.arn().map(str::to_owned)));
                 marker = page.next_marker().map(str::to_owned).filter(|_| !page.web_acls().is_empty());
                 if marker.is_none() {
@@ -217,14 +206,14 @@ impl Control for Wafv2Logging {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_waf_nonexistent_item_exception()) => {
                 return skipped("the web ACL no longer exists".into());
             }
-            Err(e) => return Err(waf_err("wafv2:GetWebACL", target, e).into()),
+            Err(e) => return Err(AwsError::from_sdk("wafv2:GetWebACL", target, e).into()),
         }
         let tags = waf
             .list_tags_for_resource()
             .resource_arn(target)
             .send()
             .await
-            .map_err(|e| waf_err("wafv2:ListTagsForResource", target, e))?;
+            .map_err(|e| AwsError::from_sdk("wafv2:ListTagsForResource", target, e))?;
         let tags = tags.tag_info_for_resource().map(|t| t.tag_list()).unwrap_or_default();
         if is_exempt(cx.config, tags.iter().map(|t| (t.key(), t.value()))) {
             return skipped(format!("tagged {}=true", cx.config.exempt_tag));
@@ -232,7 +221,7 @@ impl Control for Wafv2Logging {
         let logging = match waf.get_logging_configuration().resource_arn(target).send().await {
             Ok(out) => out.logging_configuration().cloned(),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_waf_nonexistent_item_exception()) => None,
-            Err(e) => return Err(waf_err("wafv2:GetLoggingConfiguration", target, e).into()),
+            Err(e) => return Err(AwsError::from_sdk("wafv2:GetLoggingConfiguration", target, e).into()),
         };
         let destination = destination_for(cx.config, cx.region, acl.account);
         let current = logging.as_ref().and_then(|l| l.log_destination_configs().first()).cloned();
@@ -299,7 +288,7 @@ async fn put_logging(cx: &Context<'_, Clients>, arn: &str, destination: &str) ->
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| waf_err("wafv2:PutLoggingConfiguration", arn, e))
+        .map_err(|e| AwsError::from_sdk("wafv2:PutLoggingConfiguration", arn, e))
 }
 
 #[cfg(test)]
