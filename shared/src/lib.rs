@@ -15,31 +15,34 @@ pub use logmend_logs as logs;
 pub use logmend_mq as mq;
 pub use logmend_network as network;
 pub use logmend_rds as rds;
+pub use logmend_workload as workload;
 
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
     pub use logmend_alarms::cis_metric_alarms;
     pub use logmend_cloudtrail::{
         cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
-        cloudtrail_encryption, cloudtrail_log_file_validation, cloudtrail_logging,
+        cloudtrail_encryption, cloudtrail_log_file_validation, cloudtrail_logging, s3_access_logging, s3_data_events,
     };
     pub use logmend_core::control::*;
     pub use logmend_logs::log_group_retention;
     pub use logmend_mq::mq_broker_logs;
     pub use logmend_network::{cloudfront_logging, elb_access_logs, resolver_query_logs, vpc_flow_logs, wafv2_logging};
     pub use logmend_rds::{rds_cluster_audit_logs, rds_instance_log_exports};
+    pub use logmend_workload::stepfunctions_logging;
 }
 
 use logmend_core::control::ControlSpec;
 
 /// Every family, each with its function: adding a family is its crate and one line here.
-pub static FAMILIES: [&Family; 6] = [
+pub static FAMILIES: [&Family; 7] = [
     &logmend_mq::FAMILY,
     &logmend_rds::FAMILY,
     &logmend_cloudtrail::FAMILY,
     &logmend_logs::FAMILY,
     &logmend_alarms::FAMILY,
     &logmend_network::FAMILY,
+    &logmend_workload::FAMILY,
 ];
 
 /// Every control, in the order `logmend controls` lists them.

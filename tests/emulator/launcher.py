@@ -630,6 +630,98 @@ def new_trails_log_management_events_and_selector_kinds_replace_each_other():
 
 
 # --------------------------------------------------------------------------------------------
+# AWS Step Functions
+# --------------------------------------------------------------------------------------------
+
+# What a state machine's role must allow for CloudWatch Logs delivery (Step Functions Developer
+# Guide, "IAM policies for logging to CloudWatch Logs").
+SFN_LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+]
+
+
+def _role_documents(role) -> list[dict]:
+    """The role's inline policies and the default versions of its attached managed ones."""
+    docs = []
+    raw = list(role.policies.values())
+    for managed in role.managed_policies.values():
+        raw.extend(v.document for v in managed.versions if v.is_default)
+    for document in raw:
+        try:
+            docs.append(json.loads(unquote(document)) if isinstance(document, str) else document)
+        except ValueError:
+            continue
+    return docs
+
+
+def _role_allows(role, action: str) -> bool:
+    """IAM's answer for an identity policy on Resource "*": some Allow, no Deny."""
+    allowed = False
+    for doc in _role_documents(role):
+        for stmt in _as_list(doc.get("Statement")):
+            if "*" not in _as_list(stmt.get("Resource")):
+                continue
+            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(stmt.get("Action"))):
+                continue
+            if stmt.get("Effect") == "Deny":
+                return False
+            allowed = allowed or stmt.get("Effect") == "Allow"
+    return allowed
+
+
+@patch
+def step_functions_updates_need_definition_or_role_and_logging_checks_the_role():
+    """AWS: UpdateStateMachine needs `definition` or `roleArn`, else MissingRequiredParameter
+    (Step Functions API Reference, UpdateStateMachine). With a logging level other than OFF,
+    Step Functions sets up the CloudWatch Logs delivery as the state machine's role: a role whose
+    policies do not allow the delivery actions gets AccessDeniedException "The state machine IAM
+    Role is not authorized to access the Log Destination" (Developer Guide, "IAM policies for
+    logging to CloudWatch Logs"), on CreateStateMachine as on UpdateStateMachine. moto checks
+    neither."""
+    from moto.core.exceptions import AWSError
+    from moto.iam.models import iam_backends
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    class MissingRequiredParameter(AWSError):
+        TYPE = "MissingRequiredParameter"
+        STATUS = 400
+
+    class AccessDeniedException(AWSError):
+        TYPE = "AccessDeniedException"
+        STATUS = 400
+
+    def check_logging(self, role_arn):
+        logging = self._get_param("loggingConfiguration") or {}
+        if logging.get("level", "OFF") == "OFF":
+            return
+        partition = role_arn.split(":")[1] if role_arn and role_arn.count(":") >= 5 else "aws"
+        roles = iam_backends[self.current_account][partition].roles.values()
+        role = next((r for r in roles if r.arn == role_arn), None)
+        if role is None or not all(_role_allows(role, a) for a in SFN_LOG_DELIVERY_ACTIONS):
+            raise AccessDeniedException("The state machine IAM Role is not authorized to access the Log Destination")
+
+    create, update = StepFunctionResponse.create_state_machine, StepFunctionResponse.update_state_machine
+
+    def create_state_machine(self):
+        check_logging(self, self._get_param("roleArn"))
+        return create(self)
+
+    def update_state_machine(self):
+        if not self._get_param("definition") and not self._get_param("roleArn"):
+            raise MissingRequiredParameter("Either the definition or the roleArn must be specified")
+        role_arn = self._get_param("roleArn")
+        if not role_arn:
+            arn = self._get_param("stateMachineArn")
+            role_arn = self.stepfunction_backend.describe_state_machine(arn).roleArn
+        check_logging(self, role_arn)
+        return update(self)
+
+    StepFunctionResponse.create_state_machine = create_state_machine
+    StepFunctionResponse.update_state_machine = update_state_machine
+
+
+# --------------------------------------------------------------------------------------------
 # Amazon S3
 # --------------------------------------------------------------------------------------------
 
@@ -690,6 +782,44 @@ def get_bucket_versioning_answers_versioning_configuration():
         return 200, {"Content-Type": "application/xml"}, body
 
     S3Response.get_bucket_versioning = get_bucket_versioning
+
+
+@patch
+def s3_request_payment_is_stored_and_answered():
+    """AWS: PutBucketRequestPayment sets who pays for requests and downloads (`BucketOwner` or
+    `Requester`); GetBucketRequestPayment answers `<RequestPaymentConfiguration>` with `Payer`,
+    `BucketOwner` until it was set (S3 API Reference, GetBucketRequestPayment). A bucket with
+    Requester Pays cannot receive server access logs (S3 API Reference, LoggingEnabled). moto
+    has neither call: the GET listed the bucket's objects, the PUT was ignored."""
+    import re
+    from moto.s3.responses import S3Response
+
+    get, put = S3Response._bucket_response_get, S3Response._bucket_response_put
+
+    def _bucket_response_get(self, bucket_name, querystring):
+        if "requestPayment" not in querystring:
+            return get(self, bucket_name, querystring)
+        bucket = self.backend.get_bucket(bucket_name)
+        payer = getattr(bucket, "logmend_payer", "BucketOwner")
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<Payer>{payer}</Payer></RequestPaymentConfiguration>")
+        return 200, {"Content-Type": "application/xml"}, body
+
+    def _bucket_response_put(self, request, bucket_name, querystring):
+        if "requestPayment" not in querystring:
+            return put(self, request, bucket_name, querystring)
+        bucket = self.backend.get_bucket(bucket_name)
+        body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+        found = re.search(r"<Payer>\s*(BucketOwner|Requester)\s*</Payer>", body)
+        if not found:
+            from moto.s3.exceptions import MalformedXML
+            raise MalformedXML()
+        bucket.logmend_payer = found.group(1)
+        return 200, {}, ""
+
+    S3Response._bucket_response_get = _bucket_response_get
+    S3Response._bucket_response_put = _bucket_response_put
 
 
 def _only_without_tls(statement: dict) -> bool:

@@ -41,6 +41,7 @@ pub struct AwsClients {
     pub wafv2: aws_sdk_wafv2::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub resolver: aws_sdk_route53resolver::Client,
+    pub sfn: aws_sdk_sfn::Client,
 }
 
 impl AwsClients {
@@ -65,6 +66,7 @@ impl AwsClients {
             wafv2: aws_sdk_wafv2::Client::new(conf),
             cloudfront: aws_sdk_cloudfront::Client::new(conf),
             resolver: aws_sdk_route53resolver::Client::new(conf),
+            sfn: aws_sdk_sfn::Client::new(conf),
         }
     }
 }
@@ -76,7 +78,7 @@ impl From<AwsClients> for logmend::ClientSet {
             .with(logmend::cloudtrail::Clients {
                 cloudtrail: c.cloudtrail.clone(),
                 logs: c.logs.clone(),
-                iam: c.iam,
+                iam: c.iam.clone(),
                 s3: c.s3.clone(),
                 kms: c.kms,
             })
@@ -96,6 +98,7 @@ impl From<AwsClients> for logmend::ClientSet {
                 s3: c.s3.clone(),
                 logs: c.logs.clone(),
             })
+            .with(logmend::workload::Clients { sfn: c.sfn, iam: c.iam.clone(), logs: c.logs.clone() })
             .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
             .with(logmend::rds::Clients { rds: c.rds })
     }
@@ -369,7 +372,8 @@ fn s3_action(method: &str, segments: &[&str], query: &str) -> Option<&'static st
         query.split('&').map(|kv| kv.split('=').next().unwrap_or_default()).find(|k| !k.is_empty() && *k != "x-id");
     let object = segments.len() > 1;
     Some(match (method, sub, object) {
-        ("GET", None, false) if segments.iter().all(|s| s.is_empty()) => "ListAllMyBuckets",
+        // ListBuckets' own parameters (bucket-region, continuation-token, …) name no sub-resource.
+        ("GET", _, false) if segments.iter().all(|s| s.is_empty()) => "ListAllMyBuckets",
         ("PUT", None, false) => "CreateBucket",
         ("DELETE", None, false) => "DeleteBucket",
         ("HEAD" | "GET", None, false) | ("GET", Some("list-type"), false) => "ListBucket",
@@ -397,6 +401,8 @@ fn s3_action(method: &str, segments: &[&str], query: &str) -> Option<&'static st
         ("PUT", Some("acl"), _) => "PutBucketAcl",
         ("GET", Some("ownershipControls"), _) => "GetBucketOwnershipControls",
         ("PUT", Some("ownershipControls"), _) => "PutBucketOwnershipControls",
+        ("GET", Some("requestPayment"), _) => "GetBucketRequestPayment",
+        ("PUT", Some("requestPayment"), _) => "PutBucketRequestPayment",
         _ => return None,
     })
 }

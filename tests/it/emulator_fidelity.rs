@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 34] = [
+const COVERED: [&str; 36] = [
+    "step_functions_updates_need_definition_or_role_and_logging_checks_the_role",
+    "s3_request_payment_is_stored_and_answered",
     "waf_logging_destinations_need_the_aws_waf_logs_prefix",
     "resolver_query_log_configs_can_be_disassociated_and_deleted",
     "elbv2_attributes_say_access_logs_are_off",
@@ -596,6 +598,86 @@ async fn s3_expected_bucket_owner_is_checked() {
 }
 
 /// GetBucketVersioning parses in the Rust SDK: nothing before versioning is set, then its status.
+/// UpdateStateMachine without a definition or role is refused; logging is refused while the
+/// state machine's role lacks the delivery actions, and accepted once it has them.
+#[tokio::test]
+async fn step_functions_updates_need_definition_or_role_and_logging_checks_the_role() {
+    use aws_sdk_sfn::types::{CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trust = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let role =
+        c.iam.create_role().role_name("sfn").assume_role_policy_document(trust.to_string()).send().await.unwrap();
+    let role_arn = role.role().unwrap().arn().to_owned();
+    let definition = r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#;
+    let sm = c.sfn.create_state_machine().name("m").definition(definition).role_arn(&role_arn).send().await.unwrap();
+    let arn = sm.state_machine_arn();
+    let destination = LogDestination::builder()
+        .cloud_watch_logs_log_group(
+            CloudWatchLogsLogGroup::builder()
+                .log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:g:*")
+                .build(),
+        )
+        .build();
+    let logging = LoggingConfiguration::builder().level(LogLevel::Error).destinations(destination).build();
+    let only_logging =
+        c.sfn.update_state_machine().state_machine_arn(arn).logging_configuration(logging.clone()).send().await;
+    assert_eq!(code(only_logging), "MissingRequiredParameter");
+    let update = || {
+        c.sfn
+            .update_state_machine()
+            .state_machine_arn(arn)
+            .definition(definition)
+            .logging_configuration(logging.clone())
+    };
+    let refused = update().send().await;
+    assert_eq!(code(refused), "AccessDeniedException");
+    let created = c
+        .sfn
+        .create_state_machine()
+        .name("n")
+        .definition(definition)
+        .role_arn(&role_arn)
+        .logging_configuration(logging.clone())
+        .send()
+        .await;
+    assert_eq!(code(created), "AccessDeniedException");
+    let grant = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:*Deliver*", "logs:*ResourcePolic*", "logs:DescribeLogGroups"], "Resource": "*"}]});
+    c.iam
+        .put_role_policy()
+        .role_name("sfn")
+        .policy_name("logs")
+        .policy_document(grant.to_string())
+        .send()
+        .await
+        .unwrap();
+    update().send().await.unwrap();
+    let level = c.sfn.describe_state_machine().state_machine_arn(arn).send().await.unwrap();
+    assert_eq!(level.logging_configuration().unwrap().level(), Some(&LogLevel::Error));
+}
+
+/// GetBucketRequestPayment says BucketOwner until Requester Pays is set, then Requester.
+#[tokio::test]
+async fn s3_request_payment_is_stored_and_answered() {
+    use aws_sdk_s3::types::{Payer, RequestPaymentConfiguration};
+    let emulator = Emulator::start();
+    let s3 = emulator.clients("us-east-1").s3;
+    s3.create_bucket().bucket("shared-data").send().await.unwrap();
+    let payer = |s3: aws_sdk_s3::Client| async move {
+        s3.get_bucket_request_payment().bucket("shared-data").send().await.unwrap().payer().cloned()
+    };
+    assert_eq!(payer(s3.clone()).await, Some(Payer::BucketOwner));
+    let requester = RequestPaymentConfiguration::builder().payer(Payer::Requester).build().unwrap();
+    s3.put_bucket_request_payment()
+        .bucket("shared-data")
+        .request_payment_configuration(requester)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(payer(s3.clone()).await, Some(Payer::Requester));
+    assert_eq!(code(s3.get_bucket_request_payment().bucket("no-such-bucket").send().await), "NoSuchBucket");
+}
+
 #[tokio::test]
 async fn get_bucket_versioning_answers_versioning_configuration() {
     let emulator = Emulator::start();

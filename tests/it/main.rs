@@ -22,4 +22,6 @@ mod rds;
 mod rds_mocks;
 mod recheck;
 mod reliability;
+mod s3;
 mod template;
+mod workload;

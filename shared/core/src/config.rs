@@ -111,9 +111,60 @@ pub struct Config {
     /// Which CloudFront logging logmend turns on (`LOGMEND_CLOUDFRONT_LOGGING`: legacy, the
     /// default and the one CloudFront.5 counts, or v2).
     pub cloudfront_logging: CloudFrontLogging,
+    /// Which S3 data events a multi-region trail must log (`LOGMEND_S3_DATA_EVENTS`: off, the
+    /// default, because data events are billed per event; write for S3.22, read for S3.23, all).
+    pub s3_data_events: S3DataEvents,
+    /// The least a state machine logs (`LOGMEND_STATES_LOG_LEVEL`: ERROR, the default, or ALL).
+    pub states_log_level: StatesLogLevel,
+    /// Whether logmend adds the log-delivery actions to a state machine's role that lacks them
+    /// (`LOGMEND_STATES_ROLE_POLICY`: report, the default, or attach).
+    pub states_role_policy: RolePolicy,
 }
 
-/// One SNS subscription logmend keeps on the alarm topic.
+/// A Step Functions logging level logmend sets, ordered as Step Functions ranks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatesLogLevel {
+    Error,
+    All,
+}
+
+impl StatesLogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatesLogLevel::Error => "ERROR",
+            StatesLogLevel::All => "ALL",
+        }
+    }
+}
+
+/// What logmend does about a customer's role that lacks what a log delivery needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolePolicy {
+    /// Say which actions are missing; the role is not changed.
+    Report,
+    /// Add them as an inline policy of logmend's name.
+    Attach,
+}
+
+/// The S3 object-level events logmend keeps a trail logging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3DataEvents {
+    Off,
+    Write,
+    Read,
+    All,
+}
+
+impl S3DataEvents {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            S3DataEvents::Off => "off",
+            S3DataEvents::Write => "write",
+            S3DataEvents::Read => "read",
+            S3DataEvents::All => "all",
+        }
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowLogTraffic {
     All,
@@ -238,6 +289,9 @@ impl Config {
             log_bucket_kms_key: None,
             log_bucket_expiration_days: None,
             flow_log_traffic: FlowLogTraffic::All,
+            s3_data_events: S3DataEvents::Off,
+            states_log_level: StatesLogLevel::Error,
+            states_role_policy: RolePolicy::Report,
             waf_log_destination: LogDestination::Logs,
             resolver_log_destination: LogDestination::S3,
             cloudfront_logging: CloudFrontLogging::Legacy,
@@ -485,6 +539,31 @@ impl Config {
                 other => problems.push(format!("LOGMEND_CLOUDFRONT_LOGGING: {other:?} is not one of legacy, v2")),
             }
         }
+        if let Some(v) = var("LOGMEND_S3_DATA_EVENTS") {
+            match v.as_str() {
+                "off" => config.s3_data_events = S3DataEvents::Off,
+                "write" => config.s3_data_events = S3DataEvents::Write,
+                "read" => config.s3_data_events = S3DataEvents::Read,
+                "all" => config.s3_data_events = S3DataEvents::All,
+                other => {
+                    problems.push(format!("LOGMEND_S3_DATA_EVENTS: {other:?} is not one of off, write, read, all"))
+                }
+            }
+        }
+        if let Some(v) = var("LOGMEND_STATES_LOG_LEVEL") {
+            match v.as_str() {
+                "ERROR" => config.states_log_level = StatesLogLevel::Error,
+                "ALL" => config.states_log_level = StatesLogLevel::All,
+                other => problems.push(format!("LOGMEND_STATES_LOG_LEVEL: {other:?} is not one of ERROR, ALL")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_STATES_ROLE_POLICY") {
+            match v.as_str() {
+                "report" => config.states_role_policy = RolePolicy::Report,
+                "attach" => config.states_role_policy = RolePolicy::Attach,
+                other => problems.push(format!("LOGMEND_STATES_ROLE_POLICY: {other:?} is not one of report, attach")),
+            }
+        }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
     }
 
@@ -622,6 +701,37 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.problems.len(), 6, "{err}");
         assert!(err.to_string().contains("LOGMEND_FLOW_LOG_TRAFFIC: \"all\" is not one of ALL, REJECT"), "{err}");
+    }
+
+    #[test]
+    fn the_s3_and_workload_settings_are_read_and_bad_ones_named() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_S3_DATA_EVENTS", "write"),
+            ("LOGMEND_STATES_LOG_LEVEL", "ALL"),
+            ("LOGMEND_STATES_ROLE_POLICY", "attach"),
+        ]))
+        .unwrap();
+        assert_eq!(c.s3_data_events, S3DataEvents::Write);
+        assert_eq!((c.states_log_level, c.states_role_policy), (StatesLogLevel::All, RolePolicy::Attach));
+        let defaults = Config::from_vars(vars(&[("LOGMEND_MODE", "audit")])).unwrap();
+        assert_eq!(defaults.s3_data_events, S3DataEvents::Off, "data events cost money: off unless asked");
+        assert_eq!(
+            (defaults.states_log_level, defaults.states_role_policy),
+            (StatesLogLevel::Error, RolePolicy::Report)
+        );
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_S3_DATA_EVENTS", "on"),
+            ("LOGMEND_STATES_LOG_LEVEL", "error"),
+            ("LOGMEND_STATES_ROLE_POLICY", "widen"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+        assert!(
+            err.to_string().contains("LOGMEND_S3_DATA_EVENTS: \"on\" is not one of off, write, read, all"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -30,6 +30,24 @@ impl Permission {
     }
 }
 
+/// `a` then `b`, as one array: a spec lists a shared store's permissions beside its own
+/// (`const READS: [Permission; OWN.len() + STORE.len()] = permissions(OWN, STORE);`). A length
+/// that does not add up fails the build.
+pub const fn permissions<const N: usize>(a: &[Permission], b: &[Permission]) -> [Permission; N] {
+    assert!(a.len() + b.len() == N, "the array's length is not the two lists' lengths added");
+    let mut out = [Permission::any(""); N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
+
 /// An EventBridge match: `detail.eventSource` and the `detail.eventName`s.
 #[derive(Debug, Clone, Copy)]
 pub struct Trigger {

@@ -5,6 +5,8 @@
 //! The controls live in one crate per service family (`logmend-logs`, `logmend-cloudtrail`,
 //! `logmend-mq`, `logmend-rds`, `logmend-alarms`), each with its own SDK clients only, so a
 //! function links the core and its family alone. See DESIGN.md beside the repository.
+// The template is one serde_json::json! document; its size passes the macro's default limit.
+#![recursion_limit = "256"]
 
 pub mod aws;
 pub mod config;

@@ -19,6 +19,9 @@ pub enum Principal<'a> {
     Account(&'a str),
     /// Anyone: an anonymous or foreign caller, matched only by `"*"`.
     Anyone,
+    /// The role or user an identity-based policy is attached to: its statements name no
+    /// principal, and apply to that identity's own requests.
+    Attached,
 }
 
 /// One request as the policy sees it. `context` holds the condition keys it carries
@@ -85,6 +88,8 @@ fn matches_any(patterns: &Value, value: &str, case_insensitive: bool) -> bool {
 fn principal_matches(principal: &Value, who: Principal<'_>) -> bool {
     let anyone = |v: &Value| as_list(v).iter().any(|x| *x == "*");
     match principal {
+        Value::Null => who == Principal::Attached,
+        _ if who == Principal::Attached => false,
         Value::String(p) => p == "*",
         Value::Object(p) => {
             p.get("AWS").is_some_and(anyone)
@@ -98,7 +103,7 @@ fn principal_matches(principal: &Value, who: Principal<'_>) -> bool {
                                     .is_some_and(|(_, a)| a == id)
                         })
                     }),
-                    Principal::Anyone => false,
+                    Principal::Anyone | Principal::Attached => false,
                 }
         }
         _ => false,

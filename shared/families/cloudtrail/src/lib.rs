@@ -1,9 +1,12 @@
 //! logmend's CloudTrail family: every region covered by a logging multi-region trail
 //! (CloudTrail.1/.3), each trail logging management events, validated (CloudTrail.4),
 //! encrypted (CloudTrail.2) and delivered to CloudWatch Logs (CloudTrail.5), and its S3 store
-//! locked down (CloudTrail.6) and access-logged (CloudTrail.7). Its function is
-//! `trail-cloudwatch`; it links the CloudTrail, CloudWatch Logs, IAM, S3 and KMS clients only.
+//! locked down (CloudTrail.6) and access-logged (CloudTrail.7); and the S3 logs a trail and S3
+//! itself keep: server access logs on every bucket (S3.9) and S3 data events in a multi-region
+//! trail (S3.22/.23, opt-in). Its function is `trail-cloudwatch`; it links the CloudTrail,
+//! CloudWatch Logs, IAM, S3 and KMS clients only.
 
+pub mod access_logs;
 pub mod baseline;
 pub mod bucket;
 pub mod cloudtrail_bucket_access_logging;
@@ -12,6 +15,8 @@ pub mod cloudtrail_cloudwatch_logs;
 pub mod cloudtrail_encryption;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_logging;
+pub mod s3_access_logging;
+pub mod s3_data_events;
 pub mod trail;
 
 use logmend_core::registry::{ControlDef, Family};
@@ -47,6 +52,8 @@ pub static CONTROLS: &[&dyn ControlDef] = &[
     &cloudtrail_bucket_protection::CloudtrailBucketProtection,
     &cloudtrail_encryption::CloudtrailEncryption,
     &cloudtrail_bucket_access_logging::CloudtrailBucketAccessLogging,
+    &s3_access_logging::S3AccessLogging,
+    &s3_data_events::S3DataEventsControl,
 ];
 
 pub static FAMILY: Family =
