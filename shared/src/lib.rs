@@ -5,6 +5,7 @@
 //! re-exports of the core and the families. A Lambda function depends on `logmend-core` and
 //! its own family only. See DESIGN.md beside the repository.
 
+pub use logmend_account as account;
 pub use logmend_alarms as alarms;
 pub use logmend_cloudtrail as cloudtrail;
 pub use logmend_core::{
@@ -19,6 +20,7 @@ pub use logmend_workload as workload;
 
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
+    pub use logmend_account::{config_recorder, guardduty_enabled};
     pub use logmend_alarms::cis_metric_alarms;
     pub use logmend_cloudtrail::{
         cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
@@ -35,7 +37,7 @@ pub mod controls {
 use logmend_core::control::ControlSpec;
 
 /// Every family, each with its function: adding a family is its crate and one line here.
-pub static FAMILIES: [&Family; 7] = [
+pub static FAMILIES: [&Family; 8] = [
     &logmend_mq::FAMILY,
     &logmend_rds::FAMILY,
     &logmend_cloudtrail::FAMILY,
@@ -43,6 +45,7 @@ pub static FAMILIES: [&Family; 7] = [
     &logmend_alarms::FAMILY,
     &logmend_network::FAMILY,
     &logmend_workload::FAMILY,
+    &logmend_account::FAMILY,
 ];
 
 /// Every control, in the order `logmend controls` lists them.
@@ -154,12 +157,25 @@ mod tests {
         let declared: BTreeSet<String> =
             specs.iter().flat_map(|c| c.reads.iter().chain(c.writes).map(|p| p.action.to_owned())).collect();
         assert_eq!(granted_actions(&doc), declared);
-        let pass_role = doc["Statement"]
+        // PassRole is the one write that could hand a service more than logmend holds: only
+        // logmend's own roles and Config's service-linked role may be passed.
+        let pass_role_resources: BTreeSet<String> = doc["Statement"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole"))
-            .unwrap();
-        assert_eq!(pass_role["Resource"], "arn:aws:iam::123456789012:role/logmend/*");
+            .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole"))
+            .flat_map(|s| match &s["Resource"] {
+                serde_json::Value::Array(all) => all.iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+                one => vec![one.as_str().unwrap().to_owned()],
+            })
+            .collect();
+        assert_eq!(
+            pass_role_resources,
+            BTreeSet::from([
+                "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+                    .to_owned(),
+                "arn:aws:iam::123456789012:role/logmend/*".to_owned(),
+            ])
+        );
     }
 }

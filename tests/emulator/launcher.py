@@ -1968,28 +1968,23 @@ def elbv2_attributes_say_access_logs_are_off():
     FakeLoadBalancer.__init__ = __init__
 
 
-def _bucket_lets_log_delivery_write(account_id: str, region: str, bucket_arn: str) -> bool:
-    """Whether the bucket policy allows delivery.logs.amazonaws.com s3:PutObject under
-    AWSLogs/ACCOUNT/ (with the bucket-owner-full-control ACL and this account as source)."""
+def _bucket_policy_allows(account_id: str, bucket_name: str, service: str, action: str, resource: str,
+                          context: dict) -> bool:
+    """Whether some Allow statement of the bucket's policy lets `service` make `action` on
+    `resource` (a "bucket/key" path), its conditions holding in `context` (lower-case keys)."""
     from moto.s3.models import s3_backends
 
-    path = bucket_arn.split(":::", 1)[-1]
-    name = path.split("/", 1)[0]
-    prefix = path[len(name):].strip("/")
-    bucket = s3_backends[account_id]["aws"].buckets.get(name)
+    bucket = s3_backends[account_id]["aws"].buckets.get(bucket_name)
     if bucket is None or not bucket.policy:
         return False
-    key = f"{name}/{prefix + '/' if prefix else ''}AWSLogs/{account_id}/vpcflowlogs/probe.log.gz"
-    context = {"aws:sourceaccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control",
-               "aws:sourcearn": f"arn:aws:logs:{region}:{account_id}:delivery-source:probe"}
     for stmt in _as_list(json.loads(bucket.policy).get("Statement")):
         principal = stmt.get("Principal")
         services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
-        if stmt.get("Effect") != "Allow" or not (principal == "*" or "delivery.logs.amazonaws.com" in services):
+        if stmt.get("Effect") != "Allow" or not (principal == "*" or service in services):
             continue
-        if not any(fnmatch.fnmatchcase("s3:PutObject", a) for a in _as_list(stmt.get("Action"))):
+        if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(stmt.get("Action"))):
             continue
-        if not any(fnmatch.fnmatchcase(key, r.split(":::", 1)[-1]) for r in _as_list(stmt.get("Resource"))):
+        if not any(fnmatch.fnmatchcase(resource, r.split(":::", 1)[-1]) for r in _as_list(stmt.get("Resource"))):
             continue
         conditions_hold = True
         for op, keys in (stmt.get("Condition") or {}).items():
@@ -2002,6 +1997,18 @@ def _bucket_lets_log_delivery_write(account_id: str, region: str, bucket_arn: st
         if conditions_hold:
             return True
     return False
+
+
+def _bucket_lets_log_delivery_write(account_id: str, region: str, bucket_arn: str) -> bool:
+    """Whether the bucket policy allows delivery.logs.amazonaws.com s3:PutObject under
+    AWSLogs/ACCOUNT/ (with the bucket-owner-full-control ACL and this account as source)."""
+    path = bucket_arn.split(":::", 1)[-1]
+    name = path.split("/", 1)[0]
+    prefix = path[len(name):].strip("/")
+    key = f"{name}/{prefix + '/' if prefix else ''}AWSLogs/{account_id}/vpcflowlogs/probe.log.gz"
+    context = {"aws:sourceaccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control",
+               "aws:sourcearn": f"arn:aws:logs:{region}:{account_id}:delivery-source:probe"}
+    return _bucket_policy_allows(account_id, name, "delivery.logs.amazonaws.com", "s3:PutObject", key, context)
 
 
 @patch
@@ -2037,6 +2044,94 @@ def flow_logs_to_s3_fail_when_the_bucket_refuses_delivery():
 def apply_all() -> None:
     for name in list(PATCHES):
         globals()[name]()
+
+
+
+def _bucket_lets_config_deliver(account_id: str, bucket_name: str, prefix: str | None) -> bool:
+    """Whether config.amazonaws.com may s3:GetBucketAcl the bucket and s3:PutObject under
+    [prefix/]AWSLogs/ACCOUNT/Config/ with the bucket-owner-full-control ACL (AWS Config
+    Developer Guide, "Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel")."""
+    context = {"aws:sourceaccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"}
+    key = f"{bucket_name}/{prefix.strip('/') + '/' if prefix else ''}AWSLogs/{account_id}/Config/probe.json.gz"
+    return (_bucket_policy_allows(account_id, bucket_name, "config.amazonaws.com", "s3:GetBucketAcl", bucket_name, context)
+            and _bucket_policy_allows(account_id, bucket_name, "config.amazonaws.com", "s3:PutObject", key, context))
+
+
+@patch
+def config_delivery_channels_need_a_bucket_config_may_write_and_report_their_status():
+    """AWS: PutDeliveryChannel checks that the bucket exists (NoSuchBucketException) and that
+    Config may write to it (InsufficientDeliveryPolicyException) (AWS Config API Reference,
+    PutDeliveryChannel errors); DescribeDeliveryChannelStatus answers each channel's last
+    snapshot, history and stream delivery: Success, or Failure with the error code. moto
+    assumes any bucket and policy, and DescribeDeliveryChannelStatus is not implemented. Here a
+    channel's status is what its next delivery would meet: the bucket and its policy now."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.config.responses import ConfigResponse
+    from moto.s3.models import s3_backends
+
+    class ConfigError(JsonRESTError):
+        code = 400
+
+        def __init__(self, error: str, message: str):
+            super().__init__(error, message)
+
+    def bucket_problem(account_id: str, name: str, prefix: str | None):
+        if s3_backends[account_id]["aws"].buckets.get(name) is None:
+            return "NoSuchBucket", f"Cannot find a S3 bucket with the name {name}."
+        if not _bucket_lets_config_deliver(account_id, name, prefix):
+            return "AccessDenied", "Access Denied"
+        return None
+
+    original_put = ConfigResponse.put_delivery_channel
+
+    def put_delivery_channel(self):
+        channel = self._get_param("DeliveryChannel") or {}
+        name = channel.get("s3BucketName")
+        if name:
+            problem = bucket_problem(self.current_account, name, channel.get("s3KeyPrefix"))
+            if problem and problem[0] == "NoSuchBucket":
+                raise ConfigError("NoSuchBucketException", problem[1])
+            if problem:
+                raise ConfigError("InsufficientDeliveryPolicyException",
+                                  f"Insufficient delivery policy to s3 bucket: {name}, unable to write to bucket, provided s3 key prefix is '{channel.get('s3KeyPrefix') or 'null'}'.")
+        return original_put(self)
+
+    def describe_delivery_channel_status(self):
+        names = self._get_param("DeliveryChannelNames") or []
+        channels = self.config_backend.describe_delivery_channels(names)
+        now = time.time()
+        statuses = []
+        for ch in channels:
+            problem = bucket_problem(self.current_account, ch["s3BucketName"], ch.get("s3KeyPrefix"))
+            # DeliveryStatus is spelled Success | Failure | Not_Applicable (API Reference, ConfigExportDeliveryInfo).
+            info = ({"lastStatus": "Success", "lastAttemptTime": now, "lastSuccessfulTime": now} if problem is None
+                    else {"lastStatus": "Failure", "lastErrorCode": problem[0], "lastErrorMessage": problem[1],
+                          "lastAttemptTime": now})
+            statuses.append({"name": ch["name"], "configSnapshotDeliveryInfo": info,
+                             "configHistoryDeliveryInfo": info,
+                             "configStreamDeliveryInfo": {"lastStatus": "Not_Applicable"}})
+        return json.dumps({"DeliveryChannelsStatus": statuses})
+
+    ConfigResponse.put_delivery_channel = put_delivery_channel
+    ConfigResponse.describe_delivery_channel_status = describe_delivery_channel_status
+
+@patch
+def guardduty_update_detector_changes_only_the_features_it_names():
+    """AWS: UpdateDetector's `features` "provides the features that will be updated for the
+    detector" (GuardDuty API Reference, UpdateDetector): a plan left out keeps its status.
+    moto replaces the detector's whole feature list with the request's."""
+    from moto.guardduty.models import Detector
+
+    original = Detector.update
+
+    def update(self, enable, finding_publishing_frequency, data_sources, features):
+        if features is not None:
+            merged = {f.get("name"): f for f in (self.features or [])}
+            merged.update({f.get("name"): f for f in features})
+            features = list(merged.values())
+        return original(self, enable, finding_publishing_frequency, data_sources, features)
+
+    Detector.update = update
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,8 @@ pub struct AwsClients {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub resolver: aws_sdk_route53resolver::Client,
     pub sfn: aws_sdk_sfn::Client,
+    pub config: aws_sdk_config::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
 }
 
 impl AwsClients {
@@ -67,6 +69,8 @@ impl AwsClients {
             cloudfront: aws_sdk_cloudfront::Client::new(conf),
             resolver: aws_sdk_route53resolver::Client::new(conf),
             sfn: aws_sdk_sfn::Client::new(conf),
+            config: aws_sdk_config::Client::new(conf),
+            guardduty: aws_sdk_guardduty::Client::new(conf),
         }
     }
 }
@@ -99,6 +103,12 @@ impl From<AwsClients> for logmend::ClientSet {
                 logs: c.logs.clone(),
             })
             .with(logmend::workload::Clients { sfn: c.sfn, iam: c.iam.clone(), logs: c.logs.clone() })
+            .with(logmend::account::Clients {
+                config: c.config,
+                guardduty: c.guardduty,
+                iam: c.iam.clone(),
+                s3: c.s3.clone(),
+            })
             .with(logmend::mq::Clients { mq: c.mq, logs: c.logs })
             .with(logmend::rds::Clients { rds: c.rds })
     }
@@ -339,7 +349,7 @@ fn call_name(entry: &Value) -> Option<String> {
     })
 }
 
-/// The action of a REST-protocol request, from its method and path (Amazon MQ's routes).
+/// The action of a REST-protocol request, from its method and path.
 fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
     let path = url.split("://").nth(1).map_or(url, |rest| rest.find('/').map_or("", |i| &rest[i..]));
     let path = path.split('?').next().unwrap_or_default();
@@ -361,6 +371,14 @@ fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
         ("cloudfront", "GET", [_, "distribution", _, "config"]) => Some("GetDistributionConfig"),
         ("cloudfront", "PUT", [_, "distribution", _, "config"]) => Some("UpdateDistribution"),
         ("cloudfront", "GET", [_, "tagging"]) => Some("ListTagsForResource"),
+        // GuardDuty's REST routes: /detector[/ID], /tags/ARN.
+        ("guardduty", "GET", ["detector"]) => Some("ListDetectors"),
+        ("guardduty", "POST", ["detector"]) => Some("CreateDetector"),
+        ("guardduty", "GET", ["detector", _]) => Some("GetDetector"),
+        ("guardduty", "POST", ["detector", _]) => Some("UpdateDetector"),
+        ("guardduty", "DELETE", ["detector", _]) => Some("DeleteDetector"),
+        ("guardduty", "GET", ["tags", ..]) => Some("ListTagsForResource"),
+        ("guardduty", "POST", ["tags", ..]) => Some("TagResource"),
         _ => None,
     }
 }

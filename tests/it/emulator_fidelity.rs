@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 36] = [
+const COVERED: [&str; 38] = [
+    "guardduty_update_detector_changes_only_the_features_it_names",
+    "config_delivery_channels_need_a_bucket_config_may_write_and_report_their_status",
     "step_functions_updates_need_definition_or_role_and_logging_checks_the_role",
     "s3_request_payment_is_stored_and_answered",
     "waf_logging_destinations_need_the_aws_waf_logs_prefix",
@@ -1049,4 +1051,75 @@ async fn flow_logs_to_s3_fail_when_the_bucket_refuses_delivery() {
                       "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:123456789012:*"}}}]});
     c.s3.put_bucket_policy().bucket("flow-logs").policy(policy.to_string()).send().await.unwrap();
     assert_eq!(status().await.0.as_deref(), Some("SUCCESS"), "delivered once the policy lets it");
+}
+
+/// PutDeliveryChannel refuses a missing bucket and one Config may not write to, and
+/// DescribeDeliveryChannelStatus says whether the last deliveries arrived.
+#[tokio::test]
+async fn config_delivery_channels_need_a_bucket_config_may_write_and_report_their_status() {
+    use aws_sdk_config::types::{DeliveryChannel, DeliveryStatus};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let channel =
+        |bucket: &str| DeliveryChannel::builder().name("default").s3_bucket_name(bucket).s3_key_prefix("cfg").build();
+    let missing = c.config.put_delivery_channel().delivery_channel(channel("nowhere")).send().await;
+    assert_eq!(code(missing), "NoSuchBucketException");
+
+    // A channel needs a recorder (NoAvailableConfigurationRecorderException), in moto as in AWS.
+    let group = aws_sdk_config::types::RecordingGroup::builder().all_supported(true).build();
+    let recorder = aws_sdk_config::types::ConfigurationRecorder::builder()
+        .name("default")
+        .role_arn("arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
+        .recording_group(group)
+        .build();
+    c.config.put_configuration_recorder().configuration_recorder(recorder).send().await.unwrap();
+    c.s3.create_bucket().bucket("cfg-bucket").send().await.unwrap();
+    let unwritable = c.config.put_delivery_channel().delivery_channel(channel("cfg-bucket")).send().await;
+    assert_eq!(code(unwritable), "InsufficientDeliveryPolicyException");
+
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": "arn:aws:s3:::cfg-bucket", "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"}}},
+        {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::cfg-bucket/cfg/AWSLogs/123456789012/Config/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": "123456789012"}}}]});
+    c.s3.put_bucket_policy().bucket("cfg-bucket").policy(policy.to_string()).send().await.unwrap();
+    c.config.put_delivery_channel().delivery_channel(channel("cfg-bucket")).send().await.unwrap();
+    let status = |c: aws_sdk_config::Client| async move {
+        let got = c.describe_delivery_channel_status().send().await.unwrap();
+        let s = got.delivery_channels_status()[0].clone();
+        (s.name().unwrap().to_owned(), s.config_history_delivery_info().unwrap().clone())
+    };
+    let (name, history) = status(c.config.clone()).await;
+    assert_eq!(name, "default");
+    assert_eq!(history.last_status(), Some(&DeliveryStatus::Success));
+
+    // The policy is taken away after the channel was made: the next delivery fails.
+    c.s3.delete_bucket_policy().bucket("cfg-bucket").send().await.unwrap();
+    let (_, history) = status(c.config.clone()).await;
+    assert_eq!(history.last_status(), Some(&DeliveryStatus::Failure));
+    assert_eq!(history.last_error_code(), Some("AccessDenied"));
+}
+
+/// UpdateDetector changes the plans it names and keeps the others.
+#[tokio::test]
+async fn guardduty_update_detector_changes_only_the_features_it_names() {
+    use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, FeatureStatus};
+    let emulator = Emulator::start();
+    let gd = emulator.clients("us-east-1").guardduty;
+    let plan = |name: DetectorFeature| {
+        DetectorFeatureConfiguration::builder().name(name).status(FeatureStatus::Enabled).build()
+    };
+    let id = gd.create_detector().enable(true).features(plan(DetectorFeature::S3DataEvents)).send().await.unwrap();
+    let id = id.detector_id().unwrap();
+    gd.update_detector().detector_id(id).features(plan(DetectorFeature::RdsLoginEvents)).send().await.unwrap();
+    let got = gd.get_detector().detector_id(id).send().await.unwrap();
+    let mut on: Vec<&str> = got
+        .features()
+        .iter()
+        .filter(|f| f.status() == Some(&FeatureStatus::Enabled))
+        .filter_map(|f| f.name().map(|n| n.as_str()))
+        .collect();
+    on.sort();
+    assert_eq!(on, ["RDS_LOGIN_EVENTS", "S3_DATA_EVENTS"]);
 }

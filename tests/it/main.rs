@@ -1,5 +1,6 @@
 //! Integration tests against the fidelity-patched local AWS emulator (tests/emulator).
 
+mod account;
 mod cis_alarms;
 mod cli;
 mod cloudtrail;

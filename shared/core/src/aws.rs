@@ -212,6 +212,17 @@ fn is_throttling_code(code: &str) -> bool {
     )
 }
 
+/// The partition a region is in (the ARNs logmend writes carry it).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,32 @@ pub struct Config {
     /// Whether logmend adds the log-delivery actions to a state machine's role that lacks them
     /// (`LOGMEND_STATES_ROLE_POLICY`: report, the default, or attach).
     pub states_role_policy: RolePolicy,
+    /// The one region whose Config recorder records global resource types such as IAM
+    /// (`LOGMEND_CONFIG_GLOBAL_REGION`, us-east-1 by default): recorded in every region they
+    /// would be billed and stored once per region.
+    pub config_global_region: String,
+    /// GuardDuty protection plans each detector must have on (`LOGMEND_GUARDDUTY_FEATURES`:
+    /// a comma-separated list of feature names, none by default: each is billed).
+    pub guardduty_features: Vec<String>,
+}
+
+/// The GuardDuty features `LOGMEND_GUARDDUTY_FEATURES` may name (GuardDuty API Reference,
+/// DetectorFeatureConfiguration: the names UpdateDetector accepts).
+pub const GUARDDUTY_FEATURES: [&str; 7] = [
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "EKS_RUNTIME_MONITORING",
+    "LAMBDA_NETWORK_LOGS",
+    "RUNTIME_MONITORING",
+];
+
+/// A region's shape: `us-east-1`, `us-gov-west-1`, `ap-southeast-4`.
+fn is_region_name(v: &str) -> bool {
+    v.len() <= 32
+        && v.split('-').count() >= 3
+        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// A Step Functions logging level logmend sets, ordered as Step Functions ranks them.
@@ -291,6 +317,8 @@ impl Config {
             flow_log_traffic: FlowLogTraffic::All,
             s3_data_events: S3DataEvents::Off,
             states_log_level: StatesLogLevel::Error,
+            config_global_region: "us-east-1".into(),
+            guardduty_features: Vec::new(),
             states_role_policy: RolePolicy::Report,
             waf_log_destination: LogDestination::Logs,
             resolver_log_destination: LogDestination::S3,
@@ -404,10 +432,7 @@ impl Config {
             }
         }
         if let Some(v) = var("LOGMEND_BASELINE_TRAIL_REGION").filter(|v| !v.is_empty()) {
-            if v.len() <= 32
-                && v.split('-').count() >= 3
-                && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
+            if is_region_name(&v) {
                 config.baseline_trail_region = v;
             } else {
                 problems.push(format!("LOGMEND_BASELINE_TRAIL_REGION: {v:?} is not a region name (us-east-1)"));
@@ -562,6 +587,27 @@ impl Config {
                 "report" => config.states_role_policy = RolePolicy::Report,
                 "attach" => config.states_role_policy = RolePolicy::Attach,
                 other => problems.push(format!("LOGMEND_STATES_ROLE_POLICY: {other:?} is not one of report, attach")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_CONFIG_GLOBAL_REGION").filter(|v| !v.is_empty()) {
+            if is_region_name(&v) {
+                config.config_global_region = v;
+            } else {
+                problems.push(format!("LOGMEND_CONFIG_GLOBAL_REGION: {v:?} is not a region name (us-east-1)"));
+            }
+        }
+        if let Some(v) = var("LOGMEND_GUARDDUTY_FEATURES") {
+            for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if GUARDDUTY_FEATURES.contains(&name) {
+                    if !config.guardduty_features.iter().any(|f| f == name) {
+                        config.guardduty_features.push(name.to_owned());
+                    }
+                } else {
+                    problems.push(format!(
+                        "LOGMEND_GUARDDUTY_FEATURES: {name:?} is not one of {}",
+                        GUARDDUTY_FEATURES.join(", ")
+                    ));
+                }
             }
         }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
@@ -730,6 +776,33 @@ mod tests {
         assert_eq!(err.problems.len(), 3, "{err}");
         assert!(
             err.to_string().contains("LOGMEND_S3_DATA_EVENTS: \"on\" is not one of off, write, read, all"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_account_settings_are_read_and_bad_ones_named() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_CONFIG_GLOBAL_REGION", "eu-west-1"),
+            ("LOGMEND_GUARDDUTY_FEATURES", "S3_DATA_EVENTS, RDS_LOGIN_EVENTS,S3_DATA_EVENTS"),
+        ]))
+        .unwrap();
+        assert_eq!(c.config_global_region, "eu-west-1");
+        assert_eq!(c.guardduty_features, ["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"], "once each, in order");
+        let defaults =
+            Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_GUARDDUTY_FEATURES", "")])).unwrap();
+        assert_eq!(defaults.config_global_region, "us-east-1");
+        assert!(defaults.guardduty_features.is_empty(), "protection plans are billed: none unless asked");
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_CONFIG_GLOBAL_REGION", "Europe"),
+            ("LOGMEND_GUARDDUTY_FEATURES", "s3_data_events,MALWARE"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+        assert!(
+            err.to_string().contains("LOGMEND_GUARDDUTY_FEATURES: \"MALWARE\" is not one of S3_DATA_EVENTS"),
             "{err}"
         );
     }

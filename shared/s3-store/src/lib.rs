@@ -47,6 +47,13 @@ where
     }
 }
 
+/// logmend's log bucket in a region (SSE-S3, no Object Lock, logmend's policy merged into):
+/// S3 server access logs (s3-access-logging, which also sets its expiry) and AWS Config's
+/// history and snapshots under `config/` (config-recorder) go there.
+pub fn log_bucket_name(account: &str, region: &str) -> String {
+    format!("logmend-access-logs-{account}-{region}")
+}
+
 pub fn bucket_arn(partition: &str, bucket: &str) -> String {
     format!("arn:{partition}:s3:::{bucket}")
 }

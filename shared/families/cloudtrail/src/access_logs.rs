@@ -58,9 +58,7 @@ pub const WRITES: &[Permission] = &[
     Permission::any("s3:PutBucketLogging"),
 ];
 
-pub fn log_bucket_name(account: &str, region: &str) -> String {
-    format!("logmend-access-logs-{account}-{region}")
-}
+pub use logmend_s3_store::log_bucket_name;
 
 /// Whether a bucket policy lets S3 deliver `source`'s access logs into `target` under `prefix`:
 /// the request S3's logging service makes, with the conditions it carries.

@@ -48,6 +48,9 @@ pub static SPEC: ControlSpec = ControlSpec {
         LOGS_STORE_READS[1],
         STORE_READS[0],
         STORE_READS[1],
+        // Reads Resolver makes as the caller while it sets up the log delivery.
+        Permission::any("logs:GetLogDelivery"),
+        Permission::any("logs:ListLogDeliveries"),
     ],
     writes: &[
         Permission::any("route53resolver:CreateResolverQueryLogConfig"),
@@ -56,8 +59,6 @@ pub static SPEC: ControlSpec = ControlSpec {
         // Resolver creates the log delivery for the destination as its caller (Route 53
         // Developer Guide, "Permissions required to configure Resolver query logging").
         Permission::any("logs:CreateLogDelivery"),
-        Permission::any("logs:GetLogDelivery"),
-        Permission::any("logs:ListLogDeliveries"),
         LOGS_STORE_WRITES[0],
         LOGS_STORE_WRITES[1],
         LOGS_STORE_WRITES[2],

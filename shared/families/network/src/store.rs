@@ -68,15 +68,7 @@ pub fn elb_account(region: &str) -> Option<&'static str> {
     })
 }
 
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use logmend_core::aws::partition_of;
 
 /// Who writes into a bucket, as its policy must let them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

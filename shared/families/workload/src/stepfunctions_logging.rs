@@ -64,6 +64,10 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("iam:ListAttachedRolePolicies"),
         Permission::any("iam:GetPolicy"),
         Permission::any("iam:GetPolicyVersion"),
+        // Reads Step Functions makes as the caller while it sets up the vended-log delivery.
+        Permission::any("logs:GetLogDelivery"),
+        Permission::any("logs:ListLogDeliveries"),
+        Permission::any("logs:DescribeResourcePolicies"),
     ],
     writes: &[
         Permission::on(
@@ -84,11 +88,8 @@ pub static SPEC: ControlSpec = ControlSpec {
         ),
         // The vended-log delivery Step Functions creates on the caller's behalf.
         Permission::any("logs:CreateLogDelivery"),
-        Permission::any("logs:GetLogDelivery"),
         Permission::any("logs:UpdateLogDelivery"),
-        Permission::any("logs:ListLogDeliveries"),
         Permission::any("logs:PutResourcePolicy"),
-        Permission::any("logs:DescribeResourcePolicies"),
         // Only with LOGMEND_STATES_ROLE_POLICY=attach, and only logmend's own inline policy.
         Permission::on("iam:PutRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"),
     ],

@@ -1,0 +1,33 @@
+//! logmend's account services family: the AWS Config recorder and its delivery (Config.1) and
+//! GuardDuty detectors (GuardDuty.1), one of each per account and region. Its function is
+//! `account-logs`; it links the Config, GuardDuty, IAM and S3 clients only.
+
+pub mod config_recorder;
+pub mod guardduty_enabled;
+
+use logmend_core::registry::{ControlDef, Family};
+
+/// The family's clients, made once per region.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub config: aws_sdk_config::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl logmend_core::control::FamilyClients for Clients {
+    fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            config: aws_sdk_config::Client::new(sdk),
+            guardduty: aws_sdk_guardduty::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            s3: logmend_s3_store::client(sdk),
+        }
+    }
+}
+
+pub static CONTROLS: &[&dyn ControlDef] = &[&config_recorder::ConfigRecorder, &guardduty_enabled::GuardDutyEnabled];
+
+pub static FAMILY: Family =
+    Family { name: "account", function: "account-logs", title: "account services", controls: CONTROLS };
