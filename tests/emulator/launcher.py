@@ -2134,6 +2134,46 @@ def guardduty_update_detector_changes_only_the_features_it_names():
     Detector.update = update
 
 
+@patch
+def ecs_task_definitions_by_family_mean_the_latest_active_revision():
+    """AWS: DescribeTaskDefinition with a family and no revision answers "the latest ACTIVE
+    revision" (ECS API Reference, DescribeTaskDefinition), ClientException when the family has
+    none; ListTaskDefinitionFamilies with `status` ACTIVE lists only families with an active
+    revision, INACTIVE only those with none. moto answers the last revision even when it is
+    INACTIVE, and ignores `status`."""
+    from moto.ecs.exceptions import TaskDefinitionNotFoundException
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.core.responses import ActionResult
+
+    original_describe = EC2ContainerServiceBackend.describe_task_definition
+
+    def describe_task_definition(self, task_definition_str):
+        name = task_definition_str.split("/")[-1]
+        if ":" not in name:
+            revisions = self.task_definitions.get(name) or {}
+            active = [r for r, d in revisions.items() if d.status == "ACTIVE"]
+            if not active:
+                raise TaskDefinitionNotFoundException()
+            return revisions[max(active)]
+        return original_describe(self, task_definition_str)
+
+    def list_task_definition_families(self):
+        prefix = self._get_param("familyPrefix")
+        status = self._get_param("status") or "ALL"
+        families = []
+        for family, revisions in self.ecs_backend.task_definitions.items():
+            if prefix is not None and not family.startswith(prefix):
+                continue
+            has_active = any(d.status == "ACTIVE" for d in revisions.values())
+            if status == "ALL" or (status == "ACTIVE") == has_active:
+                families.append(family)
+        return ActionResult({"families": families})
+
+    EC2ContainerServiceBackend.describe_task_definition = describe_task_definition
+    EC2ContainerServiceResponse.list_task_definition_families = list_task_definition_families
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

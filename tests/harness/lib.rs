@@ -42,6 +42,7 @@ pub struct AwsClients {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub resolver: aws_sdk_route53resolver::Client,
     pub sfn: aws_sdk_sfn::Client,
+    pub ecs: aws_sdk_ecs::Client,
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
 }
@@ -69,6 +70,7 @@ impl AwsClients {
             cloudfront: aws_sdk_cloudfront::Client::new(conf),
             resolver: aws_sdk_route53resolver::Client::new(conf),
             sfn: aws_sdk_sfn::Client::new(conf),
+            ecs: aws_sdk_ecs::Client::new(conf),
             config: aws_sdk_config::Client::new(conf),
             guardduty: aws_sdk_guardduty::Client::new(conf),
         }
@@ -102,7 +104,7 @@ impl From<AwsClients> for logmend::ClientSet {
                 s3: c.s3.clone(),
                 logs: c.logs.clone(),
             })
-            .with(logmend::workload::Clients { sfn: c.sfn, iam: c.iam.clone(), logs: c.logs.clone() })
+            .with(logmend::workload::Clients { sfn: c.sfn, ecs: c.ecs, iam: c.iam.clone(), logs: c.logs.clone() })
             .with(logmend::account::Clients {
                 config: c.config,
                 guardduty: c.guardduty,

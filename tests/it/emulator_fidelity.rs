@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 38] = [
+const COVERED: [&str; 39] = [
+    "ecs_task_definitions_by_family_mean_the_latest_active_revision",
     "guardduty_update_detector_changes_only_the_features_it_names",
     "config_delivery_channels_need_a_bucket_config_may_write_and_report_their_status",
     "step_functions_updates_need_definition_or_role_and_logging_checks_the_role",
@@ -1122,4 +1123,36 @@ async fn guardduty_update_detector_changes_only_the_features_it_names() {
         .collect();
     on.sort();
     assert_eq!(on, ["RDS_LOGIN_EVENTS", "S3_DATA_EVENTS"]);
+}
+
+/// DescribeTaskDefinition by family is its latest ACTIVE revision; ListTaskDefinitionFamilies
+/// filters by status.
+#[tokio::test]
+async fn ecs_task_definitions_by_family_mean_the_latest_active_revision() {
+    use aws_sdk_ecs::types::{ContainerDefinition, TaskDefinitionFamilyStatus};
+    let emulator = Emulator::start();
+    let ecs = emulator.clients("us-east-1").ecs;
+    let register = |family: &'static str| {
+        let container = ContainerDefinition::builder().name("app").image("app:1").memory(128).build();
+        ecs.register_task_definition().family(family).container_definitions(container).send()
+    };
+    register("web").await.unwrap();
+    register("web").await.unwrap();
+    register("gone").await.unwrap();
+    ecs.deregister_task_definition().task_definition("web:2").send().await.unwrap();
+    ecs.deregister_task_definition().task_definition("gone:1").send().await.unwrap();
+    let web = ecs.describe_task_definition().task_definition("web").send().await.unwrap();
+    assert_eq!(web.task_definition().unwrap().revision(), 1, "the latest active, not the latest");
+    let web2 = ecs.describe_task_definition().task_definition("web:2").send().await.unwrap();
+    assert_eq!(web2.task_definition().unwrap().status().map(|s| s.as_str()), Some("INACTIVE"), "by revision: any");
+    assert_eq!(code(ecs.describe_task_definition().task_definition("gone").send().await), "ClientException");
+    let families = |status: TaskDefinitionFamilyStatus| {
+        let ecs = ecs.clone();
+        async move { ecs.list_task_definition_families().status(status).send().await.unwrap().families().to_vec() }
+    };
+    assert_eq!(families(TaskDefinitionFamilyStatus::Active).await, ["web"]);
+    assert_eq!(families(TaskDefinitionFamilyStatus::Inactive).await, ["gone"]);
+    let mut all = families(TaskDefinitionFamilyStatus::All).await;
+    all.sort();
+    assert_eq!(all, ["gone", "web"]);
 }

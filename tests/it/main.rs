@@ -12,6 +12,7 @@ mod cloudtrail_logging;
 mod cloudtrail_mocks;
 mod cloudtrail_validation;
 mod dependencies;
+mod ecs;
 mod emulator_fidelity;
 mod fanout;
 mod faults;

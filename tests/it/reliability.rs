@@ -437,6 +437,9 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
         ("cloudtrail-log-file-validation", "org-audit".into()),
         ("cloudtrail-logging", "org-audit".into()),
         ("elb-access-logs", alb.rsplit('/').next().unwrap().to_owned()),
+        // No detector in the region. (config-recorder is `skipped`: with no account, logmend's
+        // log bucket and the service-linked role's ARN are not known.)
+        ("guardduty-enabled", "*".into()),
         ("log-group-retention", "never-expires".into()),
         ("mq-broker-logs", "".into()),
         ("mq-broker-logs", "".into()),

@@ -1,7 +1,9 @@
-//! logmend's workload logs family: Step Functions execution logging (StepFunctions.1), with
-//! the role check its delivery depends on. Its function is `workload-logs`; it links the Step
-//! Functions, IAM and CloudWatch Logs clients only.
+//! logmend's workload logs family: Step Functions execution logging (StepFunctions.1) and ECS
+//! task definitions' log configuration (ECS.9, audit only), with the role checks their delivery
+//! depends on. Its function is `workload-logs`; it links the Step Functions, ECS, IAM and
+//! CloudWatch Logs clients only.
 
+pub mod ecs_task_log_config;
 pub mod role;
 pub mod stepfunctions_logging;
 
@@ -11,6 +13,7 @@ use logmend_core::registry::{ControlDef, Family};
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub sfn: aws_sdk_sfn::Client,
+    pub ecs: aws_sdk_ecs::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
 }
@@ -19,13 +22,15 @@ impl logmend_core::control::FamilyClients for Clients {
     fn new(sdk: &aws_config::SdkConfig) -> Self {
         Self {
             sfn: aws_sdk_sfn::Client::new(sdk),
+            ecs: aws_sdk_ecs::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
 }
 
-pub static CONTROLS: &[&dyn ControlDef] = &[&stepfunctions_logging::StepFunctionsLogging];
+pub static CONTROLS: &[&dyn ControlDef] =
+    &[&stepfunctions_logging::StepFunctionsLogging, &ecs_task_log_config::EcsTaskLogConfig];
 
 pub static FAMILY: Family =
     Family { name: "workload", function: "workload-logs", title: "workload logs", controls: CONTROLS };

@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn actions_are_granted_by_any_document_and_a_deny_in_another_wins() {
-        let logs = json!({"Statement": [{"Effect": "Allow", "Action": "logs:*Delivery*", "Resource": "*"}]});
+        let logs = json!({"Statement": [{"Effect": "Allow", "Action": "logs:*LogDeliver*", "Resource": "*"}]});
         let more = json!({"Statement": {"Effect": "Allow", "Action": ["logs:PutResourcePolicy"], "Resource": "*"}});
         let wanted = ["logs:CreateLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy"];
         assert_eq!(missing_actions(std::slice::from_ref(&logs), &wanted, "*"), ["logs:PutResourcePolicy"]);
