@@ -20,7 +20,7 @@ pub use logmend_workload as workload;
 
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
-    pub use logmend_account::{config_recorder, guardduty_enabled};
+    pub use logmend_account::{config_recorder, guardduty_enabled, session_manager_logging};
     pub use logmend_alarms::cis_metric_alarms;
     pub use logmend_cloudtrail::{
         cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
@@ -89,7 +89,11 @@ mod tests {
             let id = spec.id;
             assert!(logmend_core::config::is_control_id(id), "{id}");
             assert!(!spec.reads.is_empty(), "{id} declares no read action");
-            assert!(!spec.writes.is_empty(), "{id} declares no write action");
+            // Only an audit-only control writes nothing, and its fix says so.
+            assert!(
+                !spec.writes.is_empty() || spec.fix.starts_with("none (audit only)"),
+                "{id} declares no write action and does not say it is audit only"
+            );
             for p in spec.reads.iter().chain(spec.writes) {
                 let (service, action) =
                     p.action.split_once(':').unwrap_or_else(|| panic!("{id}: {:?} is not service:Action", p.action));

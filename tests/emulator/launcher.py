@@ -2174,6 +2174,48 @@ def ecs_task_definitions_by_family_mean_the_latest_active_revision():
     EC2ContainerServiceResponse.list_task_definition_families = list_task_definition_families
 
 
+@patch
+def ssm_document_versions_are_listed():
+    """AWS: ListDocumentVersions lists a document's versions, each with `IsDefaultVersion` (SSM API
+    Reference); InvalidDocument for a document that does not exist. moto does not implement it."""
+    from moto.ssm.responses import SimpleSystemManagerResponse
+
+    def list_document_versions(self):
+        documents = self.ssm_backend._get_documents(self._get_param("Name"))
+        versions = [
+            {"Name": d.name, "DocumentVersion": v, "VersionName": d.version_name,
+             "CreatedDate": d.created_date.timestamp(), "IsDefaultVersion": v == documents.default_version,
+             "DocumentFormat": d.document_format, "Status": d.status}
+            for v, d in sorted(documents.versions.items(), key=lambda kv: int(kv[0]))
+        ]
+        return json.dumps({"DocumentVersions": [{k: x for k, x in v.items() if x is not None} for v in versions]})
+
+    SimpleSystemManagerResponse.list_document_versions = list_document_versions
+
+
+@patch
+def logs_associate_kms_key_encrypts_an_existing_group():
+    """AWS: AssociateKmsKey sets a log group's KMS key (DescribeLogGroups then shows `kmsKeyId`);
+    ResourceNotFoundException for a missing group, InvalidParameterException for a key that does
+    not exist (CloudWatch Logs API Reference). moto does not implement it."""
+    from moto.kms.models import kms_backends
+    from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+    from moto.logs.responses import LogsResponse
+
+    def associate_kms_key(self):
+        name, key = self._get_param("logGroupName"), self._get_param("kmsKeyId")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            raise ResourceNotFoundException()
+        key_id = key.rsplit("/", 1)[-1]
+        if key_id not in kms_backends[self.current_account][self.region].keys:
+            raise InvalidParameterException(f"Specified KMS key {key} does not exist.")
+        group.kms_key_id = key
+        return ""
+
+    LogsResponse.associate_kms_key = associate_kms_key
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

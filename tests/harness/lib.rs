@@ -43,6 +43,7 @@ pub struct AwsClients {
     pub resolver: aws_sdk_route53resolver::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
 }
@@ -71,6 +72,7 @@ impl AwsClients {
             resolver: aws_sdk_route53resolver::Client::new(conf),
             sfn: aws_sdk_sfn::Client::new(conf),
             ecs: aws_sdk_ecs::Client::new(conf),
+            ssm: aws_sdk_ssm::Client::new(conf),
             config: aws_sdk_config::Client::new(conf),
             guardduty: aws_sdk_guardduty::Client::new(conf),
         }
@@ -108,6 +110,8 @@ impl From<AwsClients> for logmend::ClientSet {
             .with(logmend::account::Clients {
                 config: c.config,
                 guardduty: c.guardduty,
+                ssm: c.ssm,
+                logs: c.logs.clone(),
                 iam: c.iam.clone(),
                 s3: c.s3.clone(),
             })

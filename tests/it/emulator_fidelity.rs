@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 39] = [
+const COVERED: [&str; 41] = [
+    "ssm_document_versions_are_listed",
+    "logs_associate_kms_key_encrypts_an_existing_group",
     "ecs_task_definitions_by_family_mean_the_latest_active_revision",
     "guardduty_update_detector_changes_only_the_features_it_names",
     "config_delivery_channels_need_a_bucket_config_may_write_and_report_their_status",
@@ -1155,4 +1157,51 @@ async fn ecs_task_definitions_by_family_mean_the_latest_active_revision() {
     let mut all = families(TaskDefinitionFamilyStatus::All).await;
     all.sort();
     assert_eq!(all, ["gone", "web"]);
+}
+
+/// ListDocumentVersions lists every version and says which is the default.
+#[tokio::test]
+async fn ssm_document_versions_are_listed() {
+    use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
+    let emulator = Emulator::start();
+    let ssm = emulator.clients("us-east-1").ssm;
+    let content = |n: u8| {
+        format!(r#"{{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{{"idleSessionTimeout":"{n}"}}}}"#)
+    };
+    let doc = "SSM-SessionManagerRunShell";
+    ssm.create_document()
+        .name(doc)
+        .content(content(1))
+        .document_type(DocumentType::Session)
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await
+        .unwrap();
+    ssm.update_document().name(doc).content(content(2)).document_version("$LATEST").send().await.unwrap();
+    let got = ssm.list_document_versions().name(doc).send().await.unwrap();
+    let versions: Vec<(&str, bool)> =
+        got.document_versions().iter().map(|v| (v.document_version().unwrap(), v.is_default_version())).collect();
+    assert_eq!(versions, [("1", true), ("2", false)], "UpdateDocument does not move the default");
+    assert_eq!(code(ssm.list_document_versions().name("nope").send().await), "InvalidDocument");
+}
+
+/// AssociateKmsKey encrypts a group that exists, with a key that exists.
+#[tokio::test]
+async fn logs_associate_kms_key_encrypts_an_existing_group() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let key = c.kms.create_key().send().await.unwrap().key_metadata().unwrap().arn().unwrap().to_owned();
+    assert_eq!(
+        code(c.logs.associate_kms_key().log_group_name("/nope").kms_key_id(&key).send().await),
+        "ResourceNotFoundException"
+    );
+    c.logs.create_log_group().log_group_name("/g").send().await.unwrap();
+    let missing = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000";
+    assert_eq!(
+        code(c.logs.associate_kms_key().log_group_name("/g").kms_key_id(missing).send().await),
+        "InvalidParameterException"
+    );
+    c.logs.associate_kms_key().log_group_name("/g").kms_key_id(&key).send().await.unwrap();
+    let groups = c.logs.describe_log_groups().log_group_name_prefix("/g").send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].kms_key_id(), Some(key.as_str()));
 }

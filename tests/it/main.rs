@@ -25,5 +25,6 @@ mod rds_mocks;
 mod recheck;
 mod reliability;
 mod s3;
+mod session_manager;
 mod template;
 mod workload;

@@ -450,6 +450,7 @@ async fn audit_mode_over_a_fully_noncompliant_account_writes_nothing_and_reports
         // The default VPC and the new one.
         ("route53-resolver-query-logs", "".into()),
         ("route53-resolver-query-logs", "".into()),
+        ("session-manager-logging", "SSM-SessionManagerRunShell".into()),
         ("vpc-flow-logs", "".into()),
         ("vpc-flow-logs", "".into()),
         ("wafv2-logging", acl.rsplit('/').next().unwrap().to_owned()),

@@ -126,6 +126,10 @@ pub struct Config {
     /// GuardDuty protection plans each detector must have on (`LOGMEND_GUARDDUTY_FEATURES`:
     /// a comma-separated list of feature names, none by default: each is billed).
     pub guardduty_features: Vec<String>,
+    /// The KMS key Session Manager's log group is encrypted with (`LOGMEND_SESSION_LOG_KMS_KEY`,
+    /// a key ARN; a multi-Region key `mrk-…` serves every region). None: CloudWatch Logs'
+    /// own encryption, and the preferences do not ask for a KMS-encrypted group.
+    pub session_log_kms_key: Option<String>,
 }
 
 /// The GuardDuty features `LOGMEND_GUARDDUTY_FEATURES` may name (GuardDuty API Reference,
@@ -319,6 +323,7 @@ impl Config {
             states_log_level: StatesLogLevel::Error,
             config_global_region: "us-east-1".into(),
             guardduty_features: Vec::new(),
+            session_log_kms_key: None,
             states_role_policy: RolePolicy::Report,
             waf_log_destination: LogDestination::Logs,
             resolver_log_destination: LogDestination::S3,
@@ -610,6 +615,15 @@ impl Config {
                 }
             }
         }
+        if let Some(v) = var("LOGMEND_SESSION_LOG_KMS_KEY").filter(|v| !v.is_empty()) {
+            if v.starts_with("arn:") && v.contains(":kms:") && v.contains(":key/") {
+                config.session_log_kms_key = Some(v);
+            } else {
+                problems.push(format!(
+                    "LOGMEND_SESSION_LOG_KMS_KEY: {v:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+                ));
+            }
+        }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
     }
 
@@ -794,6 +808,15 @@ mod tests {
             Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_GUARDDUTY_FEATURES", "")])).unwrap();
         assert_eq!(defaults.config_global_region, "us-east-1");
         assert!(defaults.guardduty_features.is_empty(), "protection plans are billed: none unless asked");
+        assert_eq!(defaults.session_log_kms_key, None);
+        let key = "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+        let with_key =
+            Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_SESSION_LOG_KMS_KEY", key)])).unwrap();
+        assert_eq!(with_key.session_log_kms_key.as_deref(), Some(key));
+        let alias = Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_SESSION_LOG_KMS_KEY", "alias/ssm")]));
+        assert!(
+            alias.unwrap_err().to_string().contains("LOGMEND_SESSION_LOG_KMS_KEY: \"alias/ssm\" is not a KMS key ARN")
+        );
         let err = Config::from_vars(vars(&[
             ("LOGMEND_MODE", "audit"),
             ("LOGMEND_CONFIG_GLOBAL_REGION", "Europe"),

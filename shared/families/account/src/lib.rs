@@ -1,9 +1,11 @@
 //! logmend's account services family: the AWS Config recorder and its delivery (Config.1) and
-//! GuardDuty detectors (GuardDuty.1), one of each per account and region. Its function is
-//! `account-logs`; it links the Config, GuardDuty, IAM and S3 clients only.
+//! GuardDuty detectors (GuardDuty.1), Session Manager's session logging, one of each per
+//! account and region. Its function is `account-logs`; it links the Config, GuardDuty, SSM,
+//! CloudWatch Logs, IAM and S3 clients only.
 
 pub mod config_recorder;
 pub mod guardduty_enabled;
+pub mod session_manager_logging;
 
 use logmend_core::registry::{ControlDef, Family};
 
@@ -12,6 +14,8 @@ use logmend_core::registry::{ControlDef, Family};
 pub struct Clients {
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
     pub s3: aws_sdk_s3::Client,
 }
@@ -21,13 +25,19 @@ impl logmend_core::control::FamilyClients for Clients {
         Self {
             config: aws_sdk_config::Client::new(sdk),
             guardduty: aws_sdk_guardduty::Client::new(sdk),
+            ssm: aws_sdk_ssm::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             s3: logmend_s3_store::client(sdk),
         }
     }
 }
 
-pub static CONTROLS: &[&dyn ControlDef] = &[&config_recorder::ConfigRecorder, &guardduty_enabled::GuardDutyEnabled];
+pub static CONTROLS: &[&dyn ControlDef] = &[
+    &config_recorder::ConfigRecorder,
+    &guardduty_enabled::GuardDutyEnabled,
+    &session_manager_logging::SessionManagerLogging,
+];
 
 pub static FAMILY: Family =
     Family { name: "account", function: "account-logs", title: "account services", controls: CONTROLS };
