@@ -31,7 +31,7 @@ pub mod controls {
     pub use logmend_mq::mq_broker_logs;
     pub use logmend_network::{cloudfront_logging, elb_access_logs, resolver_query_logs, vpc_flow_logs, wafv2_logging};
     pub use logmend_rds::{rds_cluster_audit_logs, rds_instance_log_exports};
-    pub use logmend_workload::{ecs_task_log_config, stepfunctions_logging};
+    pub use logmend_workload::{ecs_task_log_config, lambda_logging, stepfunctions_logging};
 }
 
 use logmend_core::control::ControlSpec;

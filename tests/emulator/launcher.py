@@ -2216,6 +2216,48 @@ def logs_associate_kms_key_encrypts_an_existing_group():
     LogsResponse.associate_kms_key = associate_kms_key
 
 
+@patch
+def lambda_functions_have_a_logging_config():
+    """AWS: every function's configuration has `LoggingConfig`: `LogFormat` (Text by default) and
+    `LogGroup` (`/aws/lambda/<name>` unless set), and with JSON `ApplicationLogLevel` and
+    `SystemLogLevel` (INFO by default); CreateFunction and UpdateFunctionConfiguration take it
+    (Lambda API Reference, LoggingConfig). moto neither stores nor returns it."""
+    from moto.awslambda.models import LambdaFunction
+
+    original_init = LambdaFunction.__init__
+    original_get = LambdaFunction.get_configuration
+    original_update = LambdaFunction.update_configuration
+
+    def __init__(self, account_id, spec, *args, **kwargs):
+        original_init(self, account_id, spec, *args, **kwargs)
+        self._logmend_logging = dict(spec.get("LoggingConfig") or {})
+
+    def logging_config(self):
+        wanted = getattr(self, "_logmend_logging", {})
+        fmt = wanted.get("LogFormat") or "Text"
+        out = {"LogFormat": fmt, "LogGroup": wanted.get("LogGroup") or f"/aws/lambda/{self.function_name}"}
+        if fmt == "JSON":
+            out["ApplicationLogLevel"] = wanted.get("ApplicationLogLevel") or "INFO"
+            out["SystemLogLevel"] = wanted.get("SystemLogLevel") or "INFO"
+        return out
+
+    def get_configuration(self, *args, **kwargs):
+        config = original_get(self, *args, **kwargs)
+        config["LoggingConfig"] = logging_config(self)
+        return config
+
+    def update_configuration(self, config_updates):
+        if "LoggingConfig" in config_updates:
+            merged = dict(getattr(self, "_logmend_logging", {}))
+            merged.update(config_updates["LoggingConfig"] or {})
+            self._logmend_logging = merged
+        return original_update(self, config_updates)
+
+    LambdaFunction.__init__ = __init__
+    LambdaFunction.get_configuration = get_configuration
+    LambdaFunction.update_configuration = update_configuration
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

@@ -43,6 +43,7 @@ pub struct AwsClients {
     pub resolver: aws_sdk_route53resolver::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
@@ -72,6 +73,7 @@ impl AwsClients {
             resolver: aws_sdk_route53resolver::Client::new(conf),
             sfn: aws_sdk_sfn::Client::new(conf),
             ecs: aws_sdk_ecs::Client::new(conf),
+            lambda: aws_sdk_lambda::Client::new(conf),
             ssm: aws_sdk_ssm::Client::new(conf),
             config: aws_sdk_config::Client::new(conf),
             guardduty: aws_sdk_guardduty::Client::new(conf),
@@ -106,7 +108,13 @@ impl From<AwsClients> for logmend::ClientSet {
                 s3: c.s3.clone(),
                 logs: c.logs.clone(),
             })
-            .with(logmend::workload::Clients { sfn: c.sfn, ecs: c.ecs, iam: c.iam.clone(), logs: c.logs.clone() })
+            .with(logmend::workload::Clients {
+                sfn: c.sfn,
+                ecs: c.ecs,
+                lambda: c.lambda,
+                iam: c.iam.clone(),
+                logs: c.logs.clone(),
+            })
             .with(logmend::account::Clients {
                 config: c.config,
                 guardduty: c.guardduty,
@@ -378,6 +386,11 @@ fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
         ("cloudfront", "PUT", [_, "distribution", _, "config"]) => Some("UpdateDistribution"),
         ("cloudfront", "GET", [_, "tagging"]) => Some("ListTagsForResource"),
         // GuardDuty's REST routes: /detector[/ID], /tags/ARN.
+        // Lambda's REST routes: /2015-03-31/functions[/NAME[/configuration]].
+        ("lambda", "GET", [_, "functions"]) => Some("ListFunctions"),
+        ("lambda", "POST", [_, "functions"]) => Some("CreateFunction"),
+        ("lambda", "GET", [_, "functions", _]) => Some("GetFunction"),
+        ("lambda", "PUT", [_, "functions", _, "configuration"]) => Some("UpdateFunctionConfiguration"),
         ("guardduty", "GET", ["detector"]) => Some("ListDetectors"),
         ("guardduty", "POST", ["detector"]) => Some("CreateDetector"),
         ("guardduty", "GET", ["detector", _]) => Some("GetDetector"),

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 41] = [
+const COVERED: [&str; 42] = [
+    "lambda_functions_have_a_logging_config",
     "ssm_document_versions_are_listed",
     "logs_associate_kms_key_encrypts_an_existing_group",
     "ecs_task_definitions_by_family_mean_the_latest_active_revision",
@@ -1204,4 +1205,39 @@ async fn logs_associate_kms_key_encrypts_an_existing_group() {
     c.logs.associate_kms_key().log_group_name("/g").kms_key_id(&key).send().await.unwrap();
     let groups = c.logs.describe_log_groups().log_group_name_prefix("/g").send().await.unwrap();
     assert_eq!(groups.log_groups()[0].kms_key_id(), Some(key.as_str()));
+}
+
+/// Every function carries a LoggingConfig, default or given, and an update merges into it.
+#[tokio::test]
+async fn lambda_functions_have_a_logging_config() {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{ApplicationLogLevel, FunctionCode, LogFormat, LoggingConfig, Runtime};
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let role = c.iam.create_role().role_name("fn").assume_role_policy_document(trust.to_string()).send().await.unwrap();
+    let code =
+        || FunctionCode::builder().zip_file(Blob::new(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec())).build();
+    c.lambda
+        .create_function()
+        .function_name("f")
+        .runtime(Runtime::Python312)
+        .role(role.role().unwrap().arn())
+        .handler("a.b")
+        .code(code())
+        .send()
+        .await
+        .unwrap();
+    let got = c.lambda.get_function().function_name("f").send().await.unwrap();
+    let l = got.configuration().unwrap().logging_config().unwrap().clone();
+    assert_eq!((l.log_format(), l.log_group()), (Some(&LogFormat::Text), Some("/aws/lambda/f")));
+    assert_eq!(l.application_log_level(), None, "levels only with JSON");
+    let json = LoggingConfig::builder().log_format(LogFormat::Json).build();
+    c.lambda.update_function_configuration().function_name("f").logging_config(json).send().await.unwrap();
+    let got = c.lambda.get_function().function_name("f").send().await.unwrap();
+    let l = got.configuration().unwrap().logging_config().unwrap().clone();
+    assert_eq!(l.log_format(), Some(&LogFormat::Json));
+    assert_eq!(l.application_log_level(), Some(&ApplicationLogLevel::Info));
+    assert_eq!(l.log_group(), Some("/aws/lambda/f"));
 }

@@ -16,6 +16,7 @@ mod ecs;
 mod emulator_fidelity;
 mod fanout;
 mod faults;
+mod lambda;
 mod log_retention;
 mod mq;
 mod mq_mocks;

@@ -1,9 +1,10 @@
-//! logmend's workload logs family: Step Functions execution logging (StepFunctions.1) and ECS
-//! task definitions' log configuration (ECS.9, audit only), with the role checks their delivery
-//! depends on. Its function is `workload-logs`; it links the Step Functions, ECS, IAM and
-//! CloudWatch Logs clients only.
+//! logmend's workload logs family: Step Functions execution logging (StepFunctions.1), ECS
+//! task definitions' log configuration (ECS.9, audit only) and Lambda functions' log delivery
+//! (audit only), with the role checks their delivery depends on. Its function is
+//! `workload-logs`; it links the Step Functions, ECS, Lambda, IAM and CloudWatch Logs clients only.
 
 pub mod ecs_task_log_config;
+pub mod lambda_logging;
 pub mod role;
 pub mod stepfunctions_logging;
 
@@ -14,6 +15,7 @@ use logmend_core::registry::{ControlDef, Family};
 pub struct Clients {
     pub sfn: aws_sdk_sfn::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
 }
@@ -23,14 +25,18 @@ impl logmend_core::control::FamilyClients for Clients {
         Self {
             sfn: aws_sdk_sfn::Client::new(sdk),
             ecs: aws_sdk_ecs::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
 }
 
-pub static CONTROLS: &[&dyn ControlDef] =
-    &[&stepfunctions_logging::StepFunctionsLogging, &ecs_task_log_config::EcsTaskLogConfig];
+pub static CONTROLS: &[&dyn ControlDef] = &[
+    &stepfunctions_logging::StepFunctionsLogging,
+    &ecs_task_log_config::EcsTaskLogConfig,
+    &lambda_logging::LambdaLogging,
+];
 
 pub static FAMILY: Family =
     Family { name: "workload", function: "workload-logs", title: "workload logs", controls: CONTROLS };
