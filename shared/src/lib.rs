@@ -21,7 +21,7 @@ pub use logmend_workload as workload;
 /// The controls: the core's machinery and every family's control modules.
 pub mod controls {
     pub use logmend_account::{config_recorder, guardduty_enabled, session_manager_logging};
-    pub use logmend_alarms::cis_metric_alarms;
+    pub use logmend_alarms::{cis_metric_alarms, sns_delivery_status};
     pub use logmend_cloudtrail::{
         cloudtrail_bucket_access_logging, cloudtrail_bucket_protection, cloudtrail_cloudwatch_logs,
         cloudtrail_encryption, cloudtrail_log_file_validation, cloudtrail_logging, s3_access_logging, s3_data_events,

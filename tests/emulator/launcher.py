@@ -2258,6 +2258,49 @@ def lambda_functions_have_a_logging_config():
     LambdaFunction.update_configuration = update_configuration
 
 
+_SNS_DELIVERY_STATUS_ATTRIBUTES = tuple(
+    f"{protocol}{kind}"
+    for protocol in ("Application", "HTTP", "Lambda", "SQS", "Firehose")
+    for kind in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+)
+
+
+@patch
+def sns_topics_answer_their_delivery_status_attributes():
+    """AWS: SetTopicAttributes takes the delivery status attributes (`<Protocol>SuccessFeedbackRoleArn`,
+    `…SuccessFeedbackSampleRate`, `…FailureFeedbackRoleArn` for Application, HTTP, Lambda, SQS and
+    Firehose) and GetTopicAttributes answers them (SNS API Reference, SetTopicAttributes). moto
+    stores them under other names and never answers them."""
+    from moto.sns.responses import SNSResponse
+
+    original_set = SNSResponse.set_topic_attributes
+    original_get = SNSResponse.get_topic_attributes
+
+    def set_topic_attributes(self):
+        name = self._get_param("AttributeName")
+        if name in _SNS_DELIVERY_STATUS_ATTRIBUTES:
+            topic = self.backend.get_topic(self._get_param("TopicArn"))
+            status = getattr(topic, "_logmend_delivery_status", {})
+            value = self._get_param("AttributeValue") or ""
+            if value:
+                status[name] = value
+            else:
+                status.pop(name, None)
+            topic._logmend_delivery_status = status
+            from moto.core.responses import EmptyResult
+            return EmptyResult()
+        return original_set(self)
+
+    def get_topic_attributes(self):
+        result = original_get(self)
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        result.result["Attributes"].update(getattr(topic, "_logmend_delivery_status", {}))
+        return result
+
+    SNSResponse.set_topic_attributes = set_topic_attributes
+    SNSResponse.get_topic_attributes = get_topic_attributes
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

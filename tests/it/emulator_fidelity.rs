@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 42] = [
+const COVERED: [&str; 43] = [
+    "sns_topics_answer_their_delivery_status_attributes",
     "lambda_functions_have_a_logging_config",
     "ssm_document_versions_are_listed",
     "logs_associate_kms_key_encrypts_an_existing_group",
@@ -1240,4 +1241,27 @@ async fn lambda_functions_have_a_logging_config() {
     assert_eq!(l.log_format(), Some(&LogFormat::Json));
     assert_eq!(l.application_log_level(), Some(&ApplicationLogLevel::Info));
     assert_eq!(l.log_group(), Some("/aws/lambda/f"));
+}
+
+/// Delivery status attributes are stored and answered; an empty value removes one.
+#[tokio::test]
+async fn sns_topics_answer_their_delivery_status_attributes() {
+    let emulator = Emulator::start();
+    let sns = emulator.clients("us-east-1").sns;
+    let arn = sns.create_topic().name("t").send().await.unwrap().topic_arn().unwrap().to_owned();
+    let set = |name: &'static str, value: &'static str| {
+        sns.set_topic_attributes().topic_arn(&arn).attribute_name(name).attribute_value(value).send()
+    };
+    set("SQSFailureFeedbackRoleArn", "arn:aws:iam::123456789012:role/r").await.unwrap();
+    set("HTTPSuccessFeedbackSampleRate", "10").await.unwrap();
+    let got = sns.get_topic_attributes().topic_arn(&arn).send().await.unwrap();
+    let attributes = got.attributes().unwrap();
+    assert_eq!(
+        attributes.get("SQSFailureFeedbackRoleArn").map(String::as_str),
+        Some("arn:aws:iam::123456789012:role/r")
+    );
+    assert_eq!(attributes.get("HTTPSuccessFeedbackSampleRate").map(String::as_str), Some("10"));
+    set("SQSFailureFeedbackRoleArn", "").await.unwrap();
+    let got = sns.get_topic_attributes().topic_arn(&arn).send().await.unwrap();
+    assert_eq!(got.attributes().unwrap().get("SQSFailureFeedbackRoleArn"), None);
 }

@@ -27,5 +27,6 @@ mod recheck;
 mod reliability;
 mod s3;
 mod session_manager;
+mod sns_delivery;
 mod template;
 mod workload;

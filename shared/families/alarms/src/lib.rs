@@ -2,12 +2,14 @@
 //! account's multi-region trail, the CIS metric filters with their exact patterns
 //! (`patterns`), an alarm on each metric and an SNS topic that reaches a person. Its function
 //! is `cis-alarms`; it links the CloudTrail, CloudWatch Logs, CloudWatch and SNS clients only.
+//! SNS topics' delivery status logging (audit only) is here too, for its SNS client.
 //! `filter_pattern` reads CloudWatch Logs' JSON filter syntax, so the table is tested against
 //! real CloudTrail records.
 
 pub mod cis_metric_alarms;
 pub mod filter_pattern;
 pub mod patterns;
+pub mod sns_delivery_status;
 
 use logmend_core::registry::{ControlDef, Family};
 
@@ -32,6 +34,7 @@ impl logmend_core::control::FamilyClients for Clients {
     }
 }
 
-pub static CONTROLS: &[&dyn ControlDef] = &[&cis_metric_alarms::CisMetricAlarms];
+pub static CONTROLS: &[&dyn ControlDef] =
+    &[&cis_metric_alarms::CisMetricAlarms, &sns_delivery_status::SnsDeliveryStatus];
 
 pub static FAMILY: Family = Family { name: "alarms", function: "cis-alarms", title: "CIS alarms", controls: CONTROLS };
