@@ -49,6 +49,10 @@ step "fix: the same checks, with --fix"
 show "logmend scan --fix --format table"
 "$logmend" scan --fix --format table
 
+step "the buckets that pass made for network logs get access logging (deployed, their CreateBucket events do this at once)"
+show "logmend scan --control s3-access-logging --fix --format table"
+"$logmend" scan --control s3-access-logging --fix --format table
+
 step "after: audit scan again (exit 0 = nothing left to fix; the alarm email waits for confirmation: pending)"
 show "logmend scan --format table"
 "$logmend" scan --format table
