@@ -136,6 +136,18 @@ pub enum Applied {
     Partly(String),
 }
 
+/// The step type of an audit-only control: no value of it exists, so its plan is always
+/// empty and `evaluate` never calls its `apply` with anything to write.
+pub type NoStep = std::convert::Infallible;
+
+/// `apply` of an audit-only control (its plan is empty: nothing to do, nothing done).
+pub fn audit_only(id: &str, plan: &[NoStep]) -> Result<Applied, ApplyError> {
+    match plan.first() {
+        Some(step) => match *step {},
+        None => Ok(Applied::Partly(format!("{id} is audit only"))),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     #[error(transparent)]

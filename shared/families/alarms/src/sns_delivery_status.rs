@@ -12,7 +12,8 @@ use crate::Clients;
 use logmend_core::aws::AwsError;
 use logmend_core::config::Config;
 use logmend_core::control::{
-    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, NoStep, Permission, State, Trigger,
+    audit_only, is_exempt,
 };
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
@@ -60,8 +61,8 @@ impl Control for SnsDeliveryStatus {
     /// The topic's ARN.
     type Target = String;
     type Finding = DeliveryStatusFinding;
-    /// No step can exist: the control never writes.
-    type Step = std::convert::Infallible;
+    /// Audit only: no step exists, so the control never writes.
+    type Step = NoStep;
 
     fn spec(&self) -> &'static ControlSpec {
         &SPEC
@@ -161,12 +162,9 @@ impl Control for SnsDeliveryStatus {
         &self,
         _cx: &Context<'_, Clients>,
         _f: &DeliveryStatusFinding,
-        plan: &[Self::Step],
+        plan: &[NoStep],
     ) -> Result<Applied, ApplyError> {
-        match plan.first() {
-            Some(step) => match *step {},
-            None => Ok(Applied::Partly("sns-delivery-status-logging is audit only".into())),
-        }
+        audit_only(SPEC.id, plan)
     }
 }
 

@@ -14,12 +14,13 @@
 //! makes no write, in either mode.
 
 use crate::Clients;
-use crate::role::{missing_actions, role_policies};
+use crate::role::{ROLE_READS, missing_actions, role_policies};
 use aws_sdk_ecs::types::{ContainerDefinition, LogDriver, TaskDefinitionFamilyStatus, TaskDefinitionField};
 use logmend_core::aws::{AwsError, partition_of};
 use logmend_core::config::Config;
 use logmend_core::control::{
-    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, NoStep, Permission, State, Trigger,
+    audit_only, is_exempt,
 };
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
@@ -38,11 +39,11 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("ecs:ListTaskDefinitionFamilies"),
         Permission::any("ecs:DescribeTaskDefinition"),
         Permission::any("logs:DescribeLogGroups"),
-        Permission::any("iam:ListRolePolicies"),
-        Permission::any("iam:GetRolePolicy"),
-        Permission::any("iam:ListAttachedRolePolicies"),
-        Permission::any("iam:GetPolicy"),
-        Permission::any("iam:GetPolicyVersion"),
+        ROLE_READS[0],
+        ROLE_READS[1],
+        ROLE_READS[2],
+        ROLE_READS[3],
+        ROLE_READS[4],
     ],
     writes: &[],
 };
@@ -114,8 +115,8 @@ impl Control for EcsTaskLogConfig {
     /// The task definition family: the control judges its latest ACTIVE revision.
     type Target = String;
     type Finding = TaskLogFinding;
-    /// No step can exist: the control never writes.
-    type Step = std::convert::Infallible;
+    /// Audit only: no step exists, so the control never writes.
+    type Step = NoStep;
 
     fn spec(&self) -> &'static ControlSpec {
         &SPEC
@@ -251,12 +252,9 @@ impl Control for EcsTaskLogConfig {
         &self,
         _cx: &Context<'_, Clients>,
         _f: &TaskLogFinding,
-        plan: &[Self::Step],
+        plan: &[NoStep],
     ) -> Result<Applied, ApplyError> {
-        match plan.first() {
-            Some(step) => match *step {},
-            None => Ok(Applied::Partly("ecs-task-log-config is audit only".into())),
-        }
+        audit_only(SPEC.id, plan)
     }
 }
 

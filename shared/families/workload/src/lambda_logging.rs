@@ -10,11 +10,12 @@
 //! not do; the decision names the missing actions and the managed policy that grants them.
 
 use crate::Clients;
-use crate::role::{missing_actions, role_policies};
+use crate::role::{ROLE_READS, missing_actions, role_policies};
 use logmend_core::aws::{AwsError, partition_of};
 use logmend_core::config::Config;
 use logmend_core::control::{
-    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, NoStep, Permission, State, Trigger,
+    audit_only, is_exempt,
 };
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
@@ -34,11 +35,11 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("lambda:ListFunctions"),
         Permission::any("lambda:GetFunction"),
         Permission::any("logs:DescribeLogGroups"),
-        Permission::any("iam:ListRolePolicies"),
-        Permission::any("iam:GetRolePolicy"),
-        Permission::any("iam:ListAttachedRolePolicies"),
-        Permission::any("iam:GetPolicy"),
-        Permission::any("iam:GetPolicyVersion"),
+        ROLE_READS[0],
+        ROLE_READS[1],
+        ROLE_READS[2],
+        ROLE_READS[3],
+        ROLE_READS[4],
     ],
     writes: &[],
 };
@@ -63,8 +64,8 @@ impl Control for LambdaLogging {
     /// The function's name.
     type Target = String;
     type Finding = LambdaFinding;
-    /// No step can exist: the control never writes.
-    type Step = std::convert::Infallible;
+    /// Audit only: no step exists, so the control never writes.
+    type Step = NoStep;
 
     fn spec(&self) -> &'static ControlSpec {
         &SPEC
@@ -165,12 +166,9 @@ impl Control for LambdaLogging {
         &self,
         _cx: &Context<'_, Clients>,
         _f: &LambdaFinding,
-        plan: &[Self::Step],
+        plan: &[NoStep],
     ) -> Result<Applied, ApplyError> {
-        match plan.first() {
-            Some(step) => match *step {},
-            None => Ok(Applied::Partly("lambda-logging is audit only".into())),
-        }
+        audit_only(SPEC.id, plan)
     }
 }
 

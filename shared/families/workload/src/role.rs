@@ -9,6 +9,15 @@ use logmend_core::control::ControlError;
 use logmend_core::resource_policy::{self, Principal, Request};
 use serde_json::Value;
 
+/// What `role_policies` reads: a control that calls it declares these among its reads.
+pub const ROLE_READS: [logmend_core::control::Permission; 5] = [
+    logmend_core::control::Permission::any("iam:ListRolePolicies"),
+    logmend_core::control::Permission::any("iam:GetRolePolicy"),
+    logmend_core::control::Permission::any("iam:ListAttachedRolePolicies"),
+    logmend_core::control::Permission::any("iam:GetPolicy"),
+    logmend_core::control::Permission::any("iam:GetPolicyVersion"),
+];
+
 /// A role's name from its ARN (`arn:aws:iam::ACCOUNT:role/PATH/NAME`).
 pub fn role_name(arn: &str) -> Option<&str> {
     arn.split_once(":role/").map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest)).filter(|n| !n.is_empty())

@@ -17,7 +17,7 @@
 //! and outputs may hold secrets).
 
 use crate::Clients;
-use crate::role::{missing_actions, role_policies};
+use crate::role::{ROLE_READS, missing_actions, role_policies};
 use aws_sdk_sfn::types::{CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration};
 use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::config::{Config, RolePolicy, StatesLogLevel};
@@ -59,11 +59,11 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::any("states:DescribeStateMachine"),
         Permission::any("states:ListTagsForResource"),
         Permission::any("logs:DescribeLogGroups"),
-        Permission::any("iam:ListRolePolicies"),
-        Permission::any("iam:GetRolePolicy"),
-        Permission::any("iam:ListAttachedRolePolicies"),
-        Permission::any("iam:GetPolicy"),
-        Permission::any("iam:GetPolicyVersion"),
+        ROLE_READS[0],
+        ROLE_READS[1],
+        ROLE_READS[2],
+        ROLE_READS[3],
+        ROLE_READS[4],
         // Reads Step Functions makes as the caller while it sets up the vended-log delivery.
         Permission::any("logs:GetLogDelivery"),
         Permission::any("logs:ListLogDeliveries"),
