@@ -444,6 +444,13 @@ fn s3_action(method: &str, segments: &[&str], query: &str) -> Option<&'static st
     })
 }
 
+/// The one decision an event leads to (a test of a single control and resource).
+pub async fn one(app: &logmend::Logmend, event: &Value) -> logmend::Decision {
+    let mut out = app.handle_event(event).await.unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    out.remove(0).decision
+}
+
 /// Wait until `f` is true or the time is up; for the emulator's own clock, not for logmend.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

@@ -10,7 +10,7 @@ use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGro
 use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus};
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
 use serde_json::{Value, json};
 
 const CONFIG: &str = "config-recorder";
@@ -26,12 +26,6 @@ fn app_with(emulator: &Emulator, control: &str, mode: Mode, edit: impl FnOnce(&m
 
 fn app(emulator: &Emulator, control: &str, mode: Mode) -> Logmend {
     app_with(emulator, control, mode, |_| {})
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 async fn recorder(c: &AwsClients) -> ConfigurationRecorder {

@@ -6,7 +6,7 @@ use logmend::Logmend;
 use logmend::alarms::patterns::CIS_FILTERS;
 use logmend::config::Subscriber;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, create_trail, sample_event};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, create_trail, one, sample_event};
 use serde_json::Value;
 
 const CONTROL: &str = "cis-metric-alarms";
@@ -48,12 +48,6 @@ async fn setup() -> (Emulator, AwsClients) {
     delivering_trail(&emulator, &c, TRAIL, true).await;
     emulator.recorder_reset();
     (emulator, c)
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 fn count(d: &logmend::Decision, api: &str) -> usize {

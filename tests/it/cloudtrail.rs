@@ -2,7 +2,9 @@
 
 use logmend::decision::{Mode, Verdict};
 use logmend::{HandlerError, Logmend};
-use logmend_integration::{ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config_for, create_trail, sample_event};
+use logmend_integration::{
+    ACCOUNT, Emulator, EmulatorOptions, FUNCTION_ARN, config_for, create_trail, one, sample_event,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -391,12 +393,6 @@ async fn delete_delivery_role(emulator: &Emulator) {
     let c = emulator.clients("us-east-1");
     c.iam.delete_role_policy().role_name(ROLE).policy_name("logmend-cloudtrail-delivery").send().await.unwrap();
     c.iam.delete_role().role_name(ROLE).send().await.unwrap();
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{AwsClients, Emulator, config_for, create_trail, sample_event};
+use logmend_integration::{AwsClients, Emulator, config_for, create_trail, one, sample_event};
 use serde_json::{Value, json};
 
 const CONTROL: &str = "cloudtrail-bucket-access-logging";
@@ -16,12 +16,6 @@ const LOG_BUCKET: &str = "logmend-access-logs-123456789012-us-east-1";
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 async fn logging_target(c: &AwsClients, bucket: &str) -> Option<(String, String)> {

@@ -6,7 +6,7 @@
 
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{Emulator, config_for, create_trail, sample_event};
+use logmend_integration::{Emulator, config_for, create_trail, one, sample_event};
 use serde_json::{Value, json};
 
 const CONTROL: &str = "cloudtrail-bucket-protection";
@@ -23,12 +23,6 @@ fn app_with(emulator: &Emulator, mode: Mode, edit: impl FnOnce(&mut logmend::Con
 /// Deletion protection is its own test; the others look at what logmend can fix.
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     app_with(emulator, mode, |c| c.trail_bucket_deletion_protection = false)
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 async fn policy(emulator: &Emulator) -> Value {

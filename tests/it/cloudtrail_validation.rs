@@ -4,7 +4,7 @@
 
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{Emulator, config_for, create_trail, sample_event};
+use logmend_integration::{Emulator, config_for, create_trail, one, sample_event};
 
 const CONTROL: &str = "cloudtrail-log-file-validation";
 const TRAIL: &str = "org-audit";
@@ -18,12 +18,6 @@ async fn validation_on(emulator: &Emulator) -> Option<bool> {
     let c = emulator.clients("us-east-1");
     let out = c.cloudtrail.get_trail().name(TRAIL).send().await.unwrap();
     out.trail().unwrap().log_file_validation_enabled()
-}
-
-async fn one(app: &Logmend, event: &serde_json::Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 use aws_sdk_ecs::types::{ContainerDefinition, LogConfiguration, LogDriver, Tag};
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
 use serde_json::json;
 
 const CONTROL: &str = "ecs-task-log-config";
@@ -17,12 +17,6 @@ const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/web-exec";
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
-}
-
-async fn one(app: &Logmend, event: &serde_json::Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 fn awslogs(group: &str) -> LogConfiguration {

@@ -8,19 +8,13 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, LogFormat, LoggingConfig, Runtime};
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
-use serde_json::{Value, json};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
+use serde_json::json;
 
 const CONTROL: &str = "lambda-logging";
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 /// A function role; with `logs_on`, the actions of AWSLambdaBasicExecutionRole on that resource.

@@ -10,7 +10,7 @@ use logmend::Logmend;
 use logmend::decision::{Decision, Mode, Verdict};
 use logmend_integration::{
     ACCOUNT, AwsClients, Emulator, config_for, create_distribution, create_load_balancer, create_vpc, create_web_acl,
-    sample_event,
+    one, sample_event,
 };
 use serde_json::{Value, json};
 
@@ -18,12 +18,6 @@ const LOG_BUCKET: &str = "logmend-logs-123456789012-us-east-1";
 
 fn app(emulator: &Emulator, region: &str, mode: Mode, control: &str) -> Logmend {
     logmend::app(config_for(mode, &[control]), emulator.clients(region))
-}
-
-async fn one(app: &Logmend, event: &Value) -> Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 fn apis(d: &Decision) -> Vec<&str> {

@@ -12,8 +12,8 @@ use aws_sdk_s3::types::{BucketLoggingStatus, LoggingEnabled, Payer, RequestPayme
 use logmend::Logmend;
 use logmend::config::S3DataEvents;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, create_trail, sample_event};
-use serde_json::{Value, json};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, create_trail, one, sample_event};
+use serde_json::json;
 
 const ACCESS: &str = "s3-access-logging";
 const DATA: &str = "s3-data-events";
@@ -27,12 +27,6 @@ fn data_events_app(emulator: &Emulator, region: &str, mode: Mode, setting: S3Dat
     let mut config = config_for(mode, &[DATA]);
     config.s3_data_events = setting;
     logmend::app(config, emulator.clients(region))
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 async fn logging_target(c: &AwsClients, bucket: &str) -> Option<String> {

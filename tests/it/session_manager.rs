@@ -8,7 +8,7 @@
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
 use serde_json::{Value, json};
 
 const CONTROL: &str = "session-manager-logging";
@@ -23,12 +23,6 @@ fn app_with(emulator: &Emulator, mode: Mode, edit: impl FnOnce(&mut logmend::Con
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     app_with(emulator, mode, |_| {})
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 /// The default version's inputs and version number.

@@ -7,19 +7,13 @@
 use aws_sdk_sns::types::Tag;
 use logmend::Logmend;
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
 
 const CONTROL: &str = "sns-delivery-status-logging";
 const FEEDBACK_ROLE: &str = "arn:aws:iam::123456789012:role/sns-delivery-status";
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     logmend::app(config_for(mode, &[CONTROL]), emulator.clients("us-east-1"))
-}
-
-async fn one(app: &Logmend, event: &serde_json::Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 async fn topic(c: &AwsClients, name: &str, protocols: &[(&str, &str)], tag: Option<Tag>) -> String {

@@ -9,8 +9,8 @@ use aws_sdk_sfn::types::{CloudWatchLogsLogGroup, LogDestination, LogLevel, Loggi
 use logmend::Logmend;
 use logmend::config::{RolePolicy, StatesLogLevel};
 use logmend::decision::{Mode, Verdict};
-use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, sample_event};
-use serde_json::{Value, json};
+use logmend_integration::{ACCOUNT, AwsClients, Emulator, config_for, one, sample_event};
+use serde_json::json;
 
 const CONTROL: &str = "stepfunctions-logging";
 const DEFINITION: &str = r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#;
@@ -23,12 +23,6 @@ fn app_with(emulator: &Emulator, mode: Mode, edit: impl FnOnce(&mut logmend::Con
 
 fn app(emulator: &Emulator, mode: Mode) -> Logmend {
     app_with(emulator, mode, |_| {})
-}
-
-async fn one(app: &Logmend, event: &Value) -> logmend::Decision {
-    let mut out = app.handle_event(event).await.unwrap();
-    assert_eq!(out.len(), 1, "{out:?}");
-    out.remove(0).decision
 }
 
 /// A state machine's role, trusting Step Functions; with `delivery`, the policy the Step
