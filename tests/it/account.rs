@@ -335,3 +335,23 @@ async fn guardduty_audit_writes_nothing_and_an_exempt_detector_is_skipped() {
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     assert_eq!(detector(&c).await.status(), Some(&DetectorStatus::Disabled), "exempt: untouched");
 }
+
+#[tokio::test]
+async fn a_deleted_log_bucket_under_logmends_channel_is_made_again() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let app = app(&emulator, CONFIG, Mode::Remediate);
+    one(&app, &sample_event("config/stop-configuration-recorder.json")).await;
+    c.s3.delete_bucket_policy().bucket(LOG_BUCKET).send().await.unwrap();
+    c.s3.delete_bucket().bucket(LOG_BUCKET).send().await.unwrap();
+    emulator.recorder_reset();
+    let d = one(&app, &sample_event("config/delete-delivery-channel.json")).await;
+    assert_eq!(d.verdict, Verdict::Fixed, "{d:?}");
+    let calls = emulator.mutating_calls();
+    assert!(calls.starts_with(&["s3:CreateBucket".to_owned()]), "{calls:?}");
+    assert!(calls.contains(&"s3:PutBucketPolicy".to_owned()), "{calls:?}");
+    assert!(!calls.contains(&"config:PutDeliveryChannel".to_owned()), "the channel is kept: {calls:?}");
+    let status = c.config.describe_delivery_channel_status().send().await.unwrap();
+    let history = status.delivery_channels_status()[0].config_history_delivery_info().unwrap();
+    assert_eq!(history.last_status(), Some(&aws_sdk_config::types::DeliveryStatus::Success));
+}

@@ -379,7 +379,7 @@ impl Control for ConfigRecorder {
             role_arn: slr,
             put_recorder,
             log_bucket,
-            create_log_bucket: create_log_bucket && put_channel.is_some(),
+            create_log_bucket,
             log_bucket_policy,
             put_channel,
             start: !recording,
