@@ -179,6 +179,7 @@ mod tests {
                 "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
                     .to_owned(),
                 "arn:aws:iam::123456789012:role/logmend/*".to_owned(),
+                "arn:aws:iam::123456789012:role/logmend/LogmendArchive*".to_owned(),
             ])
         );
     }

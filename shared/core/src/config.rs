@@ -130,7 +130,16 @@ pub struct Config {
     /// a key ARN; a multi-Region key `mrk-…` serves every region). None: CloudWatch Logs'
     /// own encryption, and the preferences do not ask for a KMS-encrypted group.
     pub session_log_kms_key: Option<String>,
+    /// The log groups whose events are archived to the log bucket through logmend's Firehose
+    /// stream (`LOGMEND_LOG_ARCHIVE_PREFIXES`: comma-separated name prefixes, `*` for every
+    /// group). Empty, the default, archives nothing: Firehose bills per GB it delivers.
+    pub log_archive_prefixes: Vec<String>,
 }
+
+/// Log groups that are never archived, whatever the prefixes say: logmend's own (its decisions
+/// would be archived by the function that writes them) and Firehose's error logs (the archive
+/// stream's own failures would be sent through the stream that failed).
+pub const NEVER_ARCHIVED: [&str; 2] = ["/logmend/", "/aws/kinesisfirehose/"];
 
 /// The GuardDuty features `LOGMEND_GUARDDUTY_FEATURES` may name (GuardDuty API Reference,
 /// DetectorFeatureConfiguration: the names UpdateDetector accepts).
@@ -324,6 +333,7 @@ impl Config {
             config_global_region: "us-east-1".into(),
             guardduty_features: Vec::new(),
             session_log_kms_key: None,
+            log_archive_prefixes: Vec::new(),
             states_role_policy: RolePolicy::Report,
             waf_log_destination: LogDestination::Logs,
             resolver_log_destination: LogDestination::S3,
@@ -624,7 +634,28 @@ impl Config {
                 ));
             }
         }
+        if let Some(v) = var("LOGMEND_LOG_ARCHIVE_PREFIXES") {
+            for prefix in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                if let Some(never) = NEVER_ARCHIVED.iter().find(|n| prefix.starts_with(**n)) {
+                    problems.push(format!(
+                        "LOGMEND_LOG_ARCHIVE_PREFIXES: {prefix:?} is under {never}, which is never archived"
+                    ));
+                } else if prefix.len() > 512 || prefix.contains('*') && prefix != "*" {
+                    problems.push(format!(
+                        "LOGMEND_LOG_ARCHIVE_PREFIXES: {prefix:?} is not a log group name prefix (or * for every group)"
+                    ));
+                } else if !config.log_archive_prefixes.iter().any(|p| p == prefix) {
+                    config.log_archive_prefixes.push(prefix.to_owned());
+                }
+            }
+        }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
+    }
+
+    /// Whether `LOGMEND_LOG_ARCHIVE_PREFIXES` asks for this log group to be archived.
+    pub fn archives(&self, log_group: &str) -> bool {
+        !NEVER_ARCHIVED.iter().any(|n| log_group.starts_with(n))
+            && self.log_archive_prefixes.iter().any(|p| p == "*" || log_group.starts_with(p.as_str()))
     }
 
     /// What start-up should say about the settings it was given (e.g. a rounded retention).
@@ -809,6 +840,8 @@ mod tests {
         assert_eq!(defaults.config_global_region, "us-east-1");
         assert!(defaults.guardduty_features.is_empty(), "protection plans are billed: none unless asked");
         assert_eq!(defaults.session_log_kms_key, None);
+        assert!(defaults.log_archive_prefixes.is_empty(), "Firehose is billed: nothing archived unless asked");
+        assert!(!defaults.archives("/aws/lambda/app"));
         let key = "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab";
         let with_key =
             Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_SESSION_LOG_KMS_KEY", key)])).unwrap();
@@ -925,5 +958,30 @@ mod tests {
         assert_eq!(valid_retention_at_least(366), Some(400));
         assert_eq!(valid_retention_at_least(3653), Some(3653));
         assert_eq!(valid_retention_at_least(3654), None);
+    }
+
+    #[test]
+    fn log_archive_prefixes_never_reach_logmends_own_or_firehoses_groups() {
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_LOG_ARCHIVE_PREFIXES", "/aws/lambda/, /app/ ,/aws/lambda/"),
+        ]))
+        .unwrap();
+        assert_eq!(c.log_archive_prefixes, ["/aws/lambda/", "/app/"], "once each, in order");
+        assert!(c.archives("/app/orders") && c.archives("/aws/lambda/pay"));
+        assert!(!c.archives("/other"));
+        let every =
+            Config::from_vars(vars(&[("LOGMEND_MODE", "audit"), ("LOGMEND_LOG_ARCHIVE_PREFIXES", "*")])).unwrap();
+        assert!(every.archives("anything"));
+        assert!(!every.archives("/logmend/stack/account-logs"), "logmend's own decisions");
+        assert!(!every.archives("/aws/kinesisfirehose/logmend-log-archive"), "Firehose's error log");
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_LOG_ARCHIVE_PREFIXES", "/logmend/x,/app/*"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        assert!(err.to_string().contains("\"/logmend/x\" is under /logmend/, which is never archived"), "{err}");
+        assert!(err.to_string().contains("\"/app/*\" is not a log group name prefix"), "{err}");
     }
 }

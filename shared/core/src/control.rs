@@ -179,6 +179,42 @@ impl ControlError {
     }
 }
 
+/// `send`, repeated while another service refuses what IAM has not propagated yet (a role made
+/// or changed a moment ago: "Changes that I make are not always immediately visible", IAM User
+/// Guide, Troubleshooting IAM), with backoff from `iam_propagation_first_backoff` doubling to
+/// 16 s, for at most `iam_propagation_timeout`. `propagating` says which refusals are that.
+pub async fn while_iam_propagates<T, Fut>(
+    config: &Config,
+    action: &'static str,
+    resource: &str,
+    propagating: impl Fn(&AwsError) -> bool,
+    mut send: impl FnMut() -> Fut,
+) -> Result<T, ControlError>
+where
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let started = std::time::Instant::now();
+    let mut delay = config.iam_propagation_first_backoff;
+    loop {
+        let e = match send().await {
+            Ok(out) => return Ok(out),
+            Err(e) if propagating(&e) => e,
+            Err(e) => return Err(e.into()),
+        };
+        if started.elapsed() + delay > config.iam_propagation_timeout {
+            return Err(ControlError::PropagationTimeout {
+                action,
+                resource: resource.to_owned(),
+                code: e.code_or_kind(),
+                waited_secs: started.elapsed().as_secs(),
+            });
+        }
+        tracing::info!(action, resource, code = %e.code_or_kind(), delay_ms = delay.as_millis() as u64, "refused while IAM propagates; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(16));
+    }
+}
+
 /// A write that failed part-way: what was done before it, and why it stopped.
 #[derive(Debug)]
 pub struct ApplyError {

@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use logmend_core::aws::AwsError;
-use logmend_core::control::MANAGED_BY_TAG;
+use logmend_core::control::{MANAGED_BY_TAG, Permission};
 use logmend_core::resource_policy::{self, Answer, Principal, Request};
 use serde_json::{Value, json};
 
@@ -48,11 +48,23 @@ where
 }
 
 /// logmend's log bucket in a region (SSE-S3, no Object Lock, logmend's policy merged into):
-/// S3 server access logs (s3-access-logging, which also sets its expiry) and AWS Config's
-/// history and snapshots under `config/` (config-recorder) go there.
+/// S3 server access logs (s3-access-logging, which also sets its expiry), AWS Config's
+/// history and snapshots under `config/` (config-recorder) and archived log events under
+/// `archive/` (log-archive) go there.
 pub fn log_bucket_name(account: &str, region: &str) -> String {
     format!("logmend-access-logs-{account}-{region}")
 }
+
+/// The log bucket in a policy resource (CloudFormation's `!Sub` fills it in).
+pub const LOG_BUCKET_ARN: &str = "arn:${AWS::Partition}:s3:::logmend-access-logs-${AWS::AccountId}-${AWS::Region}";
+
+/// What [`create_log_bucket`] calls, for the specs of the controls that use it.
+pub const LOG_BUCKET_CREATE: [Permission; 4] = [
+    Permission::on("s3:CreateBucket", LOG_BUCKET_ARN),
+    Permission::on("s3:PutBucketPublicAccessBlock", LOG_BUCKET_ARN),
+    Permission::on("s3:PutEncryptionConfiguration", LOG_BUCKET_ARN),
+    Permission::on("s3:PutBucketTagging", LOG_BUCKET_ARN),
+];
 
 pub fn bucket_arn(partition: &str, bucket: &str) -> String {
     format!("arn:{partition}:s3:::{bucket}")
@@ -261,4 +273,14 @@ mod tests {
             "Resource": "arn:aws:s3:::logs/*", "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
         assert!(!denies_insecure_transport(Some(&objects_only), "aws", "logs"), "the bucket itself is open");
     }
+}
+
+/// logmend's log bucket made from nothing, as each control that delivers to it makes it:
+/// Block Public Access, SSE-S3 (S3 server access logs take no other), the managed-by tag.
+/// No Object Lock: access-log targets must not have it. The policy is the caller's.
+pub async fn create_log_bucket(s3: &Client, region: &str, bucket: &str) -> Result<(), AwsError> {
+    create_bucket(s3, region, bucket, false).await?;
+    block_public_access(s3, bucket).await?;
+    encrypt(s3, bucket, &Encryption::S3).await?;
+    tag_managed(s3, bucket).await
 }

@@ -38,7 +38,7 @@ pub const DEFAULT_NAME: &str = "default";
 pub const CHECK_SID: &str = "LogmendConfigBucketCheck";
 pub const DELIVERY_SID: &str = "LogmendConfigDelivery";
 
-const LOG_BUCKET_ARN: &str = "arn:${AWS::Partition}:s3:::logmend-access-logs-${AWS::AccountId}-${AWS::Region}";
+const LOG_BUCKET_ARN: &str = store::LOG_BUCKET_ARN;
 const ROLE_ARN: &str =
     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";
 
@@ -67,20 +67,19 @@ pub static SPEC: ControlSpec = ControlSpec {
         Permission::on("s3:GetBucketLocation", LOG_BUCKET_ARN),
         Permission::on("s3:GetBucketPolicy", LOG_BUCKET_ARN),
     ],
-    writes: &[
-        Permission::on("iam:CreateServiceLinkedRole", ROLE_ARN),
-        // Config is handed its own service-linked role and no other.
-        Permission::on("iam:PassRole", ROLE_ARN),
-        Permission::any("config:PutConfigurationRecorder"),
-        Permission::any("config:PutDeliveryChannel"),
-        Permission::any("config:StartConfigurationRecorder"),
-        Permission::on("s3:CreateBucket", LOG_BUCKET_ARN),
-        Permission::on("s3:PutBucketPublicAccessBlock", LOG_BUCKET_ARN),
-        Permission::on("s3:PutEncryptionConfiguration", LOG_BUCKET_ARN),
-        Permission::on("s3:PutBucketTagging", LOG_BUCKET_ARN),
-        Permission::on("s3:PutBucketPolicy", LOG_BUCKET_ARN),
-    ],
+    writes: &WRITES,
 };
+
+const OWN_WRITES: [Permission; 6] = [
+    Permission::on("iam:CreateServiceLinkedRole", ROLE_ARN),
+    // Config is handed its own service-linked role and no other.
+    Permission::on("iam:PassRole", ROLE_ARN),
+    Permission::any("config:PutConfigurationRecorder"),
+    Permission::any("config:PutDeliveryChannel"),
+    Permission::any("config:StartConfigurationRecorder"),
+    Permission::on("s3:PutBucketPolicy", LOG_BUCKET_ARN),
+];
+const WRITES: [Permission; 10] = logmend_core::control::permissions(&OWN_WRITES, &store::LOG_BUCKET_CREATE);
 
 pub struct ConfigRecorder;
 
@@ -500,12 +499,7 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &RecorderStep) -> Result<()
                 .map(|_| ())
                 .map_err(|e| AwsError::from_sdk("config:PutConfigurationRecorder", name, e))
         }
-        RecorderStep::CreateLogBucket { bucket } => {
-            store::create_bucket(&cx.clients.s3, cx.region, bucket, false).await?;
-            store::block_public_access(&cx.clients.s3, bucket).await?;
-            store::encrypt(&cx.clients.s3, bucket, &store::Encryption::S3).await?;
-            store::tag_managed(&cx.clients.s3, bucket).await
-        }
+        RecorderStep::CreateLogBucket { bucket } => store::create_log_bucket(&cx.clients.s3, cx.region, bucket).await,
         RecorderStep::PutLogBucketPolicy { bucket, policy } => store::put_policy(&cx.clients.s3, bucket, policy).await,
         RecorderStep::PutDeliveryChannel { name, bucket } => {
             let channel =

@@ -1,10 +1,12 @@
 //! logmend's account services family: the AWS Config recorder and its delivery (Config.1) and
-//! GuardDuty detectors (GuardDuty.1), Session Manager's session logging, one of each per
-//! account and region. Its function is `account-logs`; it links the Config, GuardDuty, SSM,
-//! CloudWatch Logs, IAM and S3 clients only.
+//! GuardDuty detectors (GuardDuty.1), Session Manager's session logging and the log archive
+//! (log groups through Firehose into the log bucket), one of each per account and region. Its
+//! function is `account-logs`; it links the Config, GuardDuty, SSM, CloudWatch Logs, Firehose,
+//! IAM and S3 clients only.
 
 pub mod config_recorder;
 pub mod guardduty_enabled;
+pub mod log_archive;
 pub mod session_manager_logging;
 
 use logmend_core::registry::{ControlDef, Family};
@@ -14,6 +16,7 @@ use logmend_core::registry::{ControlDef, Family};
 pub struct Clients {
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub firehose: aws_sdk_firehose::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
@@ -25,6 +28,7 @@ impl logmend_core::control::FamilyClients for Clients {
         Self {
             config: aws_sdk_config::Client::new(sdk),
             guardduty: aws_sdk_guardduty::Client::new(sdk),
+            firehose: aws_sdk_firehose::Client::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
@@ -37,6 +41,7 @@ pub static CONTROLS: &[&dyn ControlDef] = &[
     &config_recorder::ConfigRecorder,
     &guardduty_enabled::GuardDutyEnabled,
     &session_manager_logging::SessionManagerLogging,
+    &log_archive::LogArchive,
 ];
 
 pub static FAMILY: Family =

@@ -28,11 +28,12 @@ use logmend_core::aws::{AwsError, created_or_existing};
 use logmend_core::config::Config;
 use logmend_core::control::{
     Applied, ApplyError, Checked, Context, Control, ControlError, ControlSpec, Permission, State, Trigger, is_exempt,
+    while_iam_propagates,
 };
 use logmend_core::decision::Change;
 use logmend_core::event::{ApiCallEvent, EventError};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const ROLE_PATH: &str = "/logmend/";
 pub const ROLE_POLICY_NAME: &str = "logmend-cloudtrail-delivery";
@@ -676,53 +677,33 @@ async fn apply_step(cx: &Context<'_, Clients>, step: &TrailStep) -> Result<(), C
     }
 }
 
-/// UpdateTrail, retried with exponential backoff while CloudTrail refuses a role or policy
-/// that IAM has not propagated yet, up to the configured timeout (default 120 s).
+/// UpdateTrail, retried while CloudTrail refuses a role or policy that IAM has not
+/// propagated yet.
 async fn update_trail_while_iam_propagates(
     cx: &Context<'_, Clients>,
     trail_arn: &str,
     log_group_arn: &str,
     role_arn: &str,
 ) -> Result<(), ControlError> {
-    let started = Instant::now();
-    let timeout = cx.config.iam_propagation_timeout;
-    let mut delay = cx.config.iam_propagation_first_backoff;
-    loop {
-        let sent = cx
-            .clients
+    let propagating = |e: &AwsError| {
+        matches!(
+            e.code.as_deref(),
+            Some("InvalidCloudWatchLogsRoleArnException" | "InvalidCloudWatchLogsLogGroupArnException")
+        )
+    };
+    while_iam_propagates(cx.config, "cloudtrail:UpdateTrail", trail_arn, propagating, || async {
+        cx.clients
             .cloudtrail
             .update_trail()
             .name(trail_arn)
             .cloud_watch_logs_log_group_arn(log_group_arn)
             .cloud_watch_logs_role_arn(role_arn)
             .send()
-            .await;
-        let e = match sent {
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                let propagating = e.as_service_error().is_some_and(|s| {
-                    s.is_invalid_cloud_watch_logs_role_arn_exception()
-                        || s.is_invalid_cloud_watch_logs_log_group_arn_exception()
-                });
-                let e = AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e);
-                if !propagating {
-                    return Err(e.into());
-                }
-                e
-            }
-        };
-        if started.elapsed() + delay > timeout {
-            return Err(ControlError::PropagationTimeout {
-                action: "cloudtrail:UpdateTrail",
-                resource: trail_arn.to_owned(),
-                code: e.code_or_kind(),
-                waited_secs: started.elapsed().as_secs(),
-            });
-        }
-        tracing::info!(trail = trail_arn, code = %e.code_or_kind(), delay_ms = delay.as_millis() as u64, "delivery role not usable yet; retrying while IAM propagates");
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(16));
-    }
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e))
+    })
+    .await
 }
 
 #[cfg(test)]
