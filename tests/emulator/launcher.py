@@ -2216,6 +2216,144 @@ def logs_associate_kms_key_encrypts_an_existing_group():
     LogsResponse.associate_kms_key = associate_kms_key
 
 
+def _conditions_hold(condition: dict | None, context: dict[str, str]) -> bool:
+    """StringEquals / StringLike / ArnLike / ArnEquals of a trust statement, on the request's
+    context keys (IAM User Guide, condition operators); a key the request lacks fails."""
+    for operator, tests in (condition or {}).items():
+        like = operator in ("StringLike", "ArnLike")
+        for key, wanted in tests.items():
+            value = context.get(key)
+            if value is None:
+                return False
+            if not any(fnmatch.fnmatchcase(value, w) if like else value == w for w in _as_list(wanted)):
+                return False
+    return True
+
+
+def _role_trusts(role, services: set[str], context: dict[str, str]) -> bool:
+    try:
+        doc = json.loads(unquote(role.assume_role_policy_document))
+    except ValueError:
+        return False
+    for stmt in _as_list(doc.get("Statement")):
+        if stmt.get("Effect") != "Allow":
+            continue
+        if not services & set(_as_list((stmt.get("Principal") or {}).get("Service"))):
+            continue
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in _as_list(stmt.get("Action"))):
+            continue
+        if _conditions_hold(stmt.get("Condition"), context):
+            return True
+    return False
+
+
+def _role_allows_on(role, action: str, resource: str) -> bool:
+    """IAM's answer for the role's identity policies on one action and resource."""
+    allowed = False
+    for doc in _role_documents(role):
+        for stmt in _as_list(doc.get("Statement")):
+            if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(stmt.get("Resource"))):
+                continue
+            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(stmt.get("Action"))):
+                continue
+            if stmt.get("Effect") == "Deny":
+                return False
+            allowed = allowed or stmt.get("Effect") == "Allow"
+    return allowed
+
+
+def _role_by_arn(account_id: str, role_arn: str | None):
+    from moto.iam.models import iam_backends
+
+    if not role_arn or role_arn.count(":") < 5:
+        return None
+    partition = role_arn.split(":")[1]
+    return next((r for r in iam_backends[account_id][partition].roles.values() if r.arn == role_arn), None)
+
+
+def _propagated(account_id: str, role) -> bool:
+    delay = iam_propagation_seconds()
+    return delay <= 0 or _role_age_seconds(account_id, role.name) >= delay
+
+
+@patch
+def logs_subscription_filters_to_firehose_check_the_role_and_the_stream():
+    """AWS: PutSubscriptionFilter to a Firehose stream sends a test message as the given role, so
+    a stream that is not ACTIVE, or a role that does not trust logs.amazonaws.com (with its
+    aws:SourceArn condition met by the log group), is not allowed firehose:PutRecord on the
+    stream, or has not propagated yet, gets InvalidParameterException "Could not deliver test
+    message to specified Firehose stream" (CloudWatch Logs User Guide, "Subscription filters with
+    Amazon Data Firehose"). A filter of an existing name is updated even when the group has its
+    two (API Reference: "If you are updating an existing filter, you must specify the correct
+    name"). moto checks only that the stream exists, and refuses the update at two filters."""
+    from moto.firehose import firehose_backends
+    from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.put_subscription_filter
+
+    def put_subscription_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn):
+        group = self.groups.get(log_group_name)
+        if group is None:
+            raise ResourceNotFoundException()
+        if ":firehose:" in (destination_arn or ""):
+            stream = firehose_backends[self.account_id][self.region_name].lookup_name_from_arn(destination_arn)
+            role = _role_by_arn(self.account_id, role_arn)
+            group_arn = f"arn:{destination_arn.split(':')[1]}:logs:{self.region_name}:{self.account_id}:log-group:{log_group_name}"
+            context = {"aws:SourceArn": group_arn, "aws:SourceAccount": self.account_id}
+            services = {"logs.amazonaws.com", f"logs.{self.region_name}.amazonaws.com"}
+            if (
+                stream is None
+                or stream.delivery_stream_status != "ACTIVE"
+                or role is None
+                or not _role_trusts(role, services, context)
+                or not _role_allows_on(role, "firehose:PutRecord", destination_arn)
+                or not _propagated(self.account_id, role)
+            ):
+                raise InvalidParameterException(
+                    "Could not deliver test message to specified Firehose stream. Check if the given Firehose "
+                    "stream is in ACTIVE state."
+                )
+        existing = group.subscription_filters.get(filter_name)
+        if existing is not None:
+            existing.update(filter_pattern, destination_arn, role_arn)
+            return
+        return original(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn)
+
+    LogsBackend.put_subscription_filter = put_subscription_filter
+
+
+@patch
+def firehose_streams_assume_their_delivery_role():
+    """AWS: CreateDeliveryStream assumes the destination's role at once; a role that does not
+    exist, does not trust firehose.amazonaws.com (its sts:ExternalId condition met by the
+    account), or has not propagated yet gets InvalidArgumentException "Firehose is unable to
+    assume role …" (Firehose Developer Guide, "Grant Firehose access to an Amazon S3
+    destination"; the error is the API's). moto stores any role ARN."""
+    from moto.firehose.exceptions import InvalidArgumentException
+    from moto.firehose.models import FirehoseBackend
+
+    original = FirehoseBackend.create_delivery_stream
+
+    def create_delivery_stream(self, region, delivery_stream_name, *args, **kwargs):
+        # moto's response passes them positionally: type, Kinesis source, encryption, S3, ExtendedS3, …
+        for config in args[3:5]:
+            if not config:
+                continue
+            role_arn = config.get("RoleARN")
+            role = _role_by_arn(self.account_id, role_arn)
+            context = {"sts:ExternalId": self.account_id, "aws:SourceAccount": self.account_id}
+            if role is None or not _role_trusts(role, {"firehose.amazonaws.com"}, context) or not _propagated(
+                self.account_id, role
+            ):
+                raise InvalidArgumentException(
+                    f"Firehose is unable to assume role {role_arn}. Please check the role provided."
+                )
+        return original(self, region, delivery_stream_name, *args, **kwargs)
+
+    FirehoseBackend.create_delivery_stream = create_delivery_stream
+
+
 @patch
 def lambda_functions_have_a_logging_config():
     """AWS: every function's configuration has `LoggingConfig`: `LogFormat` (Text by default) and

@@ -47,6 +47,7 @@ pub struct AwsClients {
     pub ssm: aws_sdk_ssm::Client,
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub firehose: aws_sdk_firehose::Client,
 }
 
 impl AwsClients {
@@ -77,6 +78,7 @@ impl AwsClients {
             ssm: aws_sdk_ssm::Client::new(conf),
             config: aws_sdk_config::Client::new(conf),
             guardduty: aws_sdk_guardduty::Client::new(conf),
+            firehose: aws_sdk_firehose::Client::new(conf),
         }
     }
 }
@@ -118,6 +120,7 @@ impl From<AwsClients> for logmend::ClientSet {
             .with(logmend::account::Clients {
                 config: c.config,
                 guardduty: c.guardduty,
+                firehose: c.firehose,
                 ssm: c.ssm,
                 logs: c.logs.clone(),
                 iam: c.iam.clone(),

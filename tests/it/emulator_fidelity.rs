@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 43] = [
+const COVERED: [&str; 45] = [
+    "logs_subscription_filters_to_firehose_check_the_role_and_the_stream",
+    "firehose_streams_assume_their_delivery_role",
     "sns_topics_answer_their_delivery_status_attributes",
     "lambda_functions_have_a_logging_config",
     "ssm_document_versions_are_listed",
@@ -1264,4 +1266,105 @@ async fn sns_topics_answer_their_delivery_status_attributes() {
     set("SQSFailureFeedbackRoleArn", "").await.unwrap();
     let got = sns.get_topic_attributes().topic_arn(&arn).send().await.unwrap();
     assert_eq!(got.attributes().unwrap().get("SQSFailureFeedbackRoleArn"), None);
+}
+
+async fn archive_role(
+    c: &logmend_integration::AwsClients,
+    name: &str,
+    trust: serde_json::Value,
+    policy: serde_json::Value,
+) -> String {
+    let role = c.iam.create_role().role_name(name).assume_role_policy_document(trust.to_string()).send().await.unwrap();
+    c.iam.put_role_policy().role_name(name).policy_name("p").policy_document(policy.to_string()).send().await.unwrap();
+    role.role().unwrap().arn().to_owned()
+}
+
+async fn create_stream(c: &logmend_integration::AwsClients, name: &str, role_arn: &str) -> Result<(), String> {
+    let s3 = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+        .role_arn(role_arn)
+        .bucket_arn("arn:aws:s3:::archive")
+        .build()
+        .unwrap();
+    c.firehose
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .extended_s3_destination_configuration(s3)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{}", aws_sdk_firehose::error::DisplayErrorContext(e)))
+}
+
+/// Firehose assumes the delivery role on creation: a role that does not trust it, or whose
+/// ExternalId is another account's, is refused; a trusted one is taken.
+#[tokio::test]
+async fn firehose_streams_assume_their_delivery_role() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let s3 = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]});
+    let trust = |service: &str, account: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": account}}}]})
+    };
+    let lambda = archive_role(&c, "not-firehose", trust("lambda.amazonaws.com", "123456789012"), s3.clone()).await;
+    let other = archive_role(&c, "other-account", trust("firehose.amazonaws.com", "999999999999"), s3.clone()).await;
+    let good = archive_role(&c, "firehose", trust("firehose.amazonaws.com", "123456789012"), s3).await;
+    for role in [lambda.as_str(), other.as_str(), "arn:aws:iam::123456789012:role/none"] {
+        let err = create_stream(&c, "s", role).await.unwrap_err();
+        assert!(err.contains("InvalidArgumentException") && err.contains("unable to assume role"), "{role}: {err}");
+    }
+    create_stream(&c, "s", &good).await.unwrap();
+}
+
+/// PutSubscriptionFilter to Firehose sends a test message as the role: the role must trust
+/// logs.amazonaws.com for this group and may put into that stream. A filter of an existing name
+/// is updated even at the two-filter limit; a third one is refused.
+#[tokio::test]
+async fn logs_subscription_filters_to_firehose_check_the_role_and_the_stream() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let s3 = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let firehose_trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let delivery = archive_role(&c, "delivery", firehose_trust, s3).await;
+    create_stream(&c, "archive", &delivery).await.unwrap();
+    let stream = "arn:aws:firehose:us-east-1:123456789012:deliverystream/archive";
+    let logs_trust = |source: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"},
+            "Action": "sts:AssumeRole", "Condition": {"StringLike": {"aws:SourceArn": source}}}]})
+    };
+    let put = |resource: &str| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "firehose:PutRecord", "Resource": resource}]});
+    let good = archive_role(&c, "good", logs_trust("arn:aws:logs:us-east-1:123456789012:*"), put(stream)).await;
+    let elsewhere =
+        archive_role(&c, "elsewhere", logs_trust("arn:aws:logs:eu-west-1:123456789012:*"), put(stream)).await;
+    let no_put = archive_role(
+        &c,
+        "no-put",
+        logs_trust("arn:aws:logs:us-east-1:123456789012:*"),
+        put("arn:aws:firehose:us-east-1:123456789012:deliverystream/other"),
+    )
+    .await;
+    c.logs.create_log_group().log_group_name("/app").send().await.unwrap();
+    let subscribe = |name: &'static str, destination: &'static str, role: String| {
+        let logs = c.logs.clone();
+        async move {
+            logs.put_subscription_filter()
+                .log_group_name("/app")
+                .filter_name(name)
+                .filter_pattern("")
+                .destination_arn(destination)
+                .role_arn(role)
+                .send()
+                .await
+        }
+    };
+    for role in [elsewhere, no_put] {
+        assert_eq!(code(subscribe("a", stream, role).await), "InvalidParameterException");
+    }
+    let missing = "arn:aws:firehose:us-east-1:123456789012:deliverystream/missing";
+    assert_eq!(code(subscribe("a", missing, good.clone()).await), "InvalidParameterException");
+    subscribe("a", stream, good.clone()).await.unwrap();
+    subscribe("b", stream, good.clone()).await.unwrap();
+    subscribe("b", stream, good.clone()).await.expect("an update of an existing filter at the limit");
+    assert_eq!(code(subscribe("c", stream, good).await), "LimitExceededException");
 }
