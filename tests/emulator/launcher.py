@@ -2355,6 +2355,33 @@ def firehose_streams_assume_their_delivery_role():
 
 
 @patch
+def firehose_s3_descriptions_carry_their_defaults():
+    """AWS: DescribeDeliveryStream answers every S3 and ExtendedS3 destination with its
+    CompressionFormat (UNCOMPRESSED unless set), BufferingHints (5 MiB, 300 s) and
+    EncryptionConfiguration (NoEncryption), required members of S3DestinationDescription
+    (Firehose API Reference). moto echoes only what CreateDeliveryStream was given, which the
+    SDK refuses to read."""
+    from moto.firehose.models import FirehoseBackend
+
+    original = FirehoseBackend.describe_delivery_stream
+    defaults = {
+        "CompressionFormat": "UNCOMPRESSED",
+        "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+        "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    }
+
+    def describe_delivery_stream(self, delivery_stream_name):
+        result = original(self, delivery_stream_name)
+        for destination in result["DeliveryStreamDescription"].get("Destinations", []):
+            for key in ("S3DestinationDescription", "ExtendedS3DestinationDescription"):
+                if key in destination:
+                    destination[key] = {**defaults, **destination[key]}
+        return result
+
+    FirehoseBackend.describe_delivery_stream = describe_delivery_stream
+
+
+@patch
 def lambda_functions_have_a_logging_config():
     """AWS: every function's configuration has `LoggingConfig`: `LogFormat` (Text by default) and
     `LogGroup` (`/aws/lambda/<name>` unless set), and with JSON `ApplicationLogLevel` and

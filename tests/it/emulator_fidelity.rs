@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 45] = [
+const COVERED: [&str; 46] = [
+    "firehose_s3_descriptions_carry_their_defaults",
     "logs_subscription_filters_to_firehose_check_the_role_and_the_stream",
     "firehose_streams_assume_their_delivery_role",
     "sns_topics_answer_their_delivery_status_attributes",
@@ -1367,4 +1368,22 @@ async fn logs_subscription_filters_to_firehose_check_the_role_and_the_stream() {
     subscribe("b", stream, good.clone()).await.unwrap();
     subscribe("b", stream, good.clone()).await.expect("an update of an existing filter at the limit");
     assert_eq!(code(subscribe("c", stream, good).await), "LimitExceededException");
+}
+
+/// A stream made with nothing but a role and a bucket reads back with Firehose's defaults.
+#[tokio::test]
+async fn firehose_s3_descriptions_carry_their_defaults() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("us-east-1");
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let s3 = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let role = archive_role(&c, "delivery", trust, s3).await;
+    create_stream(&c, "plain", &role).await.unwrap();
+    let out = c.firehose.describe_delivery_stream().delivery_stream_name("plain").send().await.unwrap();
+    let d = &out.delivery_stream_description().unwrap().destinations()[0];
+    let ext = d.extended_s3_destination_description().unwrap();
+    assert_eq!(ext.compression_format(), &aws_sdk_firehose::types::CompressionFormat::Uncompressed);
+    assert_eq!(ext.buffering_hints().and_then(|b| b.interval_in_seconds()), Some(300));
+    assert_eq!(d.s3_destination_description().unwrap().bucket_arn(), "arn:aws:s3:::archive");
 }

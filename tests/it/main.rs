@@ -17,6 +17,7 @@ mod emulator_fidelity;
 mod fanout;
 mod faults;
 mod lambda;
+mod log_archive;
 mod log_retention;
 mod mq;
 mod mq_mocks;

@@ -260,6 +260,16 @@ pub async fn tag_managed(s3: &Client, bucket: &str) -> Result<(), AwsError> {
         .map_err(|e| AwsError::from_sdk("s3:PutBucketTagging", bucket, e))
 }
 
+/// logmend's log bucket made from nothing, as each control that delivers to it makes it:
+/// Block Public Access, SSE-S3 (S3 server access logs take no other), the managed-by tag.
+/// No Object Lock: access-log targets must not have it. The policy is the caller's.
+pub async fn create_log_bucket(s3: &Client, region: &str, bucket: &str) -> Result<(), AwsError> {
+    create_bucket(s3, region, bucket, false).await?;
+    block_public_access(s3, bucket).await?;
+    encrypt(s3, bucket, &Encryption::S3).await?;
+    tag_managed(s3, bucket).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,14 +283,4 @@ mod tests {
             "Resource": "arn:aws:s3:::logs/*", "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
         assert!(!denies_insecure_transport(Some(&objects_only), "aws", "logs"), "the bucket itself is open");
     }
-}
-
-/// logmend's log bucket made from nothing, as each control that delivers to it makes it:
-/// Block Public Access, SSE-S3 (S3 server access logs take no other), the managed-by tag.
-/// No Object Lock: access-log targets must not have it. The policy is the caller's.
-pub async fn create_log_bucket(s3: &Client, region: &str, bucket: &str) -> Result<(), AwsError> {
-    create_bucket(s3, region, bucket, false).await?;
-    block_public_access(s3, bucket).await?;
-    encrypt(s3, bucket, &Encryption::S3).await?;
-    tag_managed(s3, bucket).await
 }
