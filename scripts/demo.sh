@@ -87,3 +87,10 @@ show "LOGMEND_BASELINE_TRAIL=logmend-baseline logmend scan --control cloudtrail-
 LOGMEND_BASELINE_TRAIL=logmend-baseline "$logmend" scan --control cloudtrail-logging --fix --format table
 show "logmend scan --control cloudtrail-logging --control cloudtrail-log-file-validation --control cloudtrail-bucket-protection --format table"
 "$logmend" scan --control cloudtrail-logging --control cloudtrail-log-file-validation --control cloudtrail-bucket-protection --format table
+
+step "log archiving (opt-in): with LOGMEND_LOG_ARCHIVE_PREFIXES=/app/, every /app/ group (the exempt one aside) is subscribed to a Firehose stream into the log bucket, so a deleted group loses nothing"
+show "LOGMEND_LOG_ARCHIVE_PREFIXES=/app/ logmend scan --control log-archive --fix --format table"
+LOGMEND_LOG_ARCHIVE_PREFIXES=/app/ "$logmend" scan --control log-archive --fix --format table
+"$python" "$root/scripts/demo_resources.py" log-to-archive
+show "LOGMEND_LOG_ARCHIVE_PREFIXES=/app/ logmend scan --control log-archive --format table"
+LOGMEND_LOG_ARCHIVE_PREFIXES=/app/ "$logmend" scan --control log-archive --format table

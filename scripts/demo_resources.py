@@ -2,6 +2,7 @@
 shows logmend acting on resources it did not create."""
 
 import json
+import time
 import sys
 
 import boto3
@@ -239,6 +240,21 @@ def show() -> None:
     show_network()
 
 
+def log_to_archive():
+    """An application writes a line; the archive's subscription carries it to the log bucket."""
+    logs = boto3.client("logs")
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    bucket = f"logmend-access-logs-{account}-{boto3.session.Session().region_name}"
+    logs.create_log_stream(logGroupName="/app/payments", logStreamName="web-1")
+    logs.put_log_events(logGroupName="/app/payments", logStreamName="web-1",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "payment 42 settled"}])
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix="archive/logs/").get("Contents", [])]
+    print(f"  /app/payments wrote one line; s3://{bucket}/archive/logs/ now holds {len(keys)} object(s): {keys}")
+    if not keys:
+        sys.exit("the archived line did not reach the bucket")
+
+
 if __name__ == "__main__":
     {"create": create, "show": show, "reboot": reboot, "break-delivery": break_delivery,
-     "delete-multi-region-trail": delete_multi_region_trail, "confirm-subscriptions": confirm_subscriptions}[sys.argv[1]]()
+     "delete-multi-region-trail": delete_multi_region_trail, "confirm-subscriptions": confirm_subscriptions,
+     "log-to-archive": log_to_archive}[sys.argv[1]]()
