@@ -85,12 +85,14 @@ fn an_unreachable_endpoint_is_a_failure_exit_3_naming_the_call() {
         &[("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")],
     );
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-    // One failed decision per control: its listing call could not be made. s3-data-events is
-    // off by default: it decides `skipped` without a call.
-    let (off, decisions): (Vec<_>, Vec<_>) = lines(&out).into_iter().partition(|d| d["control"] == "s3-data-events");
-    assert_eq!(off.len(), 1, "{off:?}");
-    assert_eq!(off[0]["verdict"], "skipped");
-    assert_eq!(decisions.len(), logmend::all_specs().len() - 1);
+    // One failed decision per control: its listing call could not be made. s3-data-events and
+    // log-archive are off by default: each decides `skipped` without a call.
+    let (off, decisions): (Vec<_>, Vec<_>) =
+        lines(&out).into_iter().partition(|d| d["control"] == "s3-data-events" || d["control"] == "log-archive");
+    assert_eq!(off.len(), 2, "{off:?}");
+    assert!(off.iter().all(|d| d["verdict"] == "skipped"), "{off:?}");
+    assert!(off.iter().any(|d| d["reason"].as_str().unwrap().contains("LOGMEND_LOG_ARCHIVE_PREFIXES")), "{off:?}");
+    assert_eq!(decisions.len(), logmend::all_specs().len() - 2);
     for d in &decisions {
         assert_eq!(d["verdict"], "failed");
         assert_eq!(d["error_code"], "TransportError");

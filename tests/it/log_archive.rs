@@ -197,15 +197,18 @@ async fn logmends_own_and_firehoses_groups_are_never_archived_and_exempt_or_unli
         assert_eq!(d.verdict, Verdict::Skipped, "{d:?}");
         assert!(d.reason.contains("never archived"), "{}", d.reason);
     }
-    let d = one(&app(&emulator, Mode::Remediate), &group_event("/other/x")).await;
-    assert_eq!((d.verdict, d.reason.as_str()), (Verdict::Skipped, "not under LOGMEND_LOG_ARCHIVE_PREFIXES"));
+    // A group the prefixes do not name, or any group while archiving is off, is not the
+    // archive's: no decision at all.
+    assert!(app(&emulator, Mode::Remediate).handle_event(&group_event("/other/x")).await.unwrap().is_empty());
     let d = one(&every, &group_event("/app/exempt")).await;
     assert_eq!(d.verdict, Verdict::Skipped, "{d:?}");
     assert!(d.reason.contains("logmend:exempt"), "{}", d.reason);
     let off = app_with(&emulator, Mode::Remediate, &[]);
-    let d = one(&off, &group_event("/app/exempt")).await;
-    assert_eq!(d.verdict, Verdict::Skipped, "{d:?}");
-    assert!(d.reason.contains("log archiving is off"), "{}", d.reason);
+    assert!(off.handle_event(&group_event("/app/exempt")).await.unwrap().is_empty());
+    // The sweep of an account that archives nothing says so once, for the region.
+    let sweep = off.sweep(&[], 4, Some(ACCOUNT), |_| {}).await;
+    assert_eq!(sweep.evaluations.len(), 1);
+    assert!(sweep.evaluations[0].decision.reason.contains("log archiving is off"), "{:?}", sweep.evaluations);
     assert_eq!(emulator.mutating_calls(), Vec::<String>::new());
     // The sweep lists only the groups under the prefixes, never logmend's or Firehose's.
     let sweep = every.sweep(&[], 4, Some(ACCOUNT), |_| {}).await;

@@ -8,6 +8,9 @@ use crate::aws::AwsError;
 use crate::config::Config;
 use crate::decision::{Change, Decision, Mode, Verdict};
 use crate::event::ApiCallEvent;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -182,24 +185,32 @@ impl ControlError {
 /// `send`, repeated while another service refuses what IAM has not propagated yet (a role made
 /// or changed a moment ago: "Changes that I make are not always immediately visible", IAM User
 /// Guide, Troubleshooting IAM), with backoff from `iam_propagation_first_backoff` doubling to
-/// 16 s, for at most `iam_propagation_timeout`. `propagating` says which refusals are that.
-pub async fn while_iam_propagates<T, Fut>(
+/// 16 s, for at most `iam_propagation_timeout`. `propagating` tells those refusals by the SDK's
+/// modelled error type.
+pub async fn while_iam_propagates<T, E, Fut>(
     config: &Config,
     action: &'static str,
     resource: &str,
-    propagating: impl Fn(&AwsError) -> bool,
+    propagating: impl Fn(&E) -> bool,
     mut send: impl FnMut() -> Fut,
 ) -> Result<T, ControlError>
 where
-    Fut: Future<Output = Result<T, AwsError>>,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let started = std::time::Instant::now();
     let mut delay = config.iam_propagation_first_backoff;
     loop {
         let e = match send().await {
             Ok(out) => return Ok(out),
-            Err(e) if propagating(&e) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let retry = e.as_service_error().is_some_and(&propagating);
+                let e = AwsError::from_sdk(action, resource, e);
+                if !retry {
+                    return Err(e.into());
+                }
+                e
+            }
         };
         if started.elapsed() + delay > config.iam_propagation_timeout {
             return Err(ControlError::PropagationTimeout {

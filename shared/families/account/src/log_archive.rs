@@ -29,6 +29,9 @@
 //! its pieces trigger it), so a sweep of 10,000 groups reads the stream once, not 10,000 times.
 
 use crate::Clients;
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
+use aws_sdk_firehose::operation::create_delivery_stream::CreateDeliveryStreamError;
 use aws_sdk_firehose::types::{
     CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamStatus, DeliveryStreamType,
     ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate,
@@ -410,6 +413,22 @@ impl Control for LogArchive {
         })
     }
 
+    /// A log group the prefixes do not name is not the archive's: no decision at all, so every
+    /// CreateLogGroup of an account does not print a `skipped` line. The prefixes' own groups
+    /// that are never archived still get one, saying why.
+    async fn expand(
+        &self,
+        cx: &Context<'_, Clients>,
+        target: ArchiveTarget,
+    ) -> Result<Vec<ArchiveTarget>, ControlError> {
+        let named =
+            |group: &str| cx.config.log_archive_prefixes.iter().any(|p| p == "*" || group.starts_with(p.as_str()));
+        Ok(match &target {
+            ArchiveTarget::Group(group) if !named(group) => vec![],
+            _ => vec![target],
+        })
+    }
+
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<ArchiveTarget>, ControlError> {
         let mut targets = vec![ArchiveTarget::Pipeline { pipeline_region: cx.region.to_owned() }];
         let prefixes = &cx.config.log_archive_prefixes;
@@ -443,6 +462,9 @@ impl Control for LogArchive {
         target: &ArchiveTarget,
     ) -> Result<Checked<ArchiveFinding>, ControlError> {
         let skipped = |resource: String, why: String| Ok(Checked { resource, state: State::Skipped(why) });
+        if cx.config.log_archive_prefixes.is_empty() {
+            return skipped(target.to_string(), "log archiving is off (LOGMEND_LOG_ARCHIVE_PREFIXES is empty)".into());
+        }
         let Some(account) = cx.account else {
             return skipped(target.to_string(), "the account is not known, so neither is its log bucket".into());
         };
@@ -452,9 +474,6 @@ impl Control for LogArchive {
             region: cx.region.to_owned(),
         };
         let stream_arn = place.stream_arn();
-        if cx.config.log_archive_prefixes.is_empty() {
-            return skipped(stream_arn, "log archiving is off (LOGMEND_LOG_ARCHIVE_PREFIXES is empty)".into());
-        }
         let group = match target {
             ArchiveTarget::Pipeline { pipeline_region } if pipeline_region != cx.region => {
                 return skipped(
@@ -936,8 +955,8 @@ async fn apply_step(cx: &Context<'_, Clients>, place: &Place, step: &ArchiveStep
                 .expect("key is set");
             // Firehose assumes the role on creation: "Firehose is unable to assume role …"
             // (InvalidArgumentException) while the new role propagates.
-            let propagating = |e: &AwsError| {
-                e.code.as_deref() == Some("InvalidArgumentException") && e.detail.contains("assume role")
+            let propagating = |e: &CreateDeliveryStreamError| {
+                e.is_invalid_argument_exception() && e.message().is_some_and(|m| m.contains("assume role"))
             };
             while_iam_propagates(cx.config, "firehose:CreateDeliveryStream", STREAM_NAME, propagating, || async {
                 let created = c
@@ -949,12 +968,11 @@ async fn apply_step(cx: &Context<'_, Clients>, place: &Place, step: &ArchiveStep
                     .tags(tag.clone())
                     .send()
                     .await;
-                created_or_existing(
-                    created,
-                    |e| e.is_resource_in_use_exception(),
-                    "firehose:CreateDeliveryStream",
-                    STREAM_NAME,
-                )
+                match created {
+                    // Made a moment ago by another evaluation, or by a run cut short.
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
+                    other => other.map(|_| ()),
+                }
             })
             .await
         }
@@ -990,8 +1008,8 @@ async fn apply_step(cx: &Context<'_, Clients>, place: &Place, step: &ArchiveStep
         ArchiveStep::PutSubscriptionFilter { group, stream_arn, role_arn } => {
             // CloudWatch Logs sends a test record first: refused while the role propagates or
             // the stream is not ACTIVE yet ("Could not deliver test message …").
-            let propagating = |e: &AwsError| {
-                e.code.as_deref() == Some("InvalidParameterException") && e.detail.contains("test message")
+            let propagating = |e: &PutSubscriptionFilterError| {
+                e.is_invalid_parameter_exception() && e.message().is_some_and(|m| m.contains("test message"))
             };
             while_iam_propagates(cx.config, "logs:PutSubscriptionFilter", group, propagating, || async {
                 c.logs
@@ -1004,7 +1022,6 @@ async fn apply_step(cx: &Context<'_, Clients>, place: &Place, step: &ArchiveStep
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk("logs:PutSubscriptionFilter", group.as_str(), e))
             })
             .await
         }

@@ -685,11 +685,8 @@ async fn update_trail_while_iam_propagates(
     log_group_arn: &str,
     role_arn: &str,
 ) -> Result<(), ControlError> {
-    let propagating = |e: &AwsError| {
-        matches!(
-            e.code.as_deref(),
-            Some("InvalidCloudWatchLogsRoleArnException" | "InvalidCloudWatchLogsLogGroupArnException")
-        )
+    let propagating = |e: &aws_sdk_cloudtrail::operation::update_trail::UpdateTrailError| {
+        e.is_invalid_cloud_watch_logs_role_arn_exception() || e.is_invalid_cloud_watch_logs_log_group_arn_exception()
     };
     while_iam_propagates(cx.config, "cloudtrail:UpdateTrail", trail_arn, propagating, || async {
         cx.clients
@@ -701,7 +698,6 @@ async fn update_trail_while_iam_propagates(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("cloudtrail:UpdateTrail", trail_arn, e))
     })
     .await
 }
