@@ -134,6 +134,12 @@ pub struct Config {
     /// stream (`LOGMEND_LOG_ARCHIVE_PREFIXES`: comma-separated name prefixes, `*` for every
     /// group). Empty, the default, archives nothing: Firehose bills per GB it delivers.
     pub log_archive_prefixes: Vec<String>,
+    /// Whether every decision is also sent to Security Hub as an ASFF finding
+    /// (`LOGMEND_SECURITY_HUB`: off, the default, or on; Security Hub bills per finding ingested).
+    pub security_hub: bool,
+    /// The SNS topic told of each `fixed` and `failed` decision (`LOGMEND_NOTIFY_TOPIC_ARN`);
+    /// `None`, the default, tells no one.
+    pub notify_topic_arn: Option<String>,
 }
 
 /// Log groups that are never archived, whatever the prefixes say: logmend's own (its decisions
@@ -334,6 +340,8 @@ impl Config {
             guardduty_features: Vec::new(),
             session_log_kms_key: None,
             log_archive_prefixes: Vec::new(),
+            security_hub: false,
+            notify_topic_arn: None,
             states_role_policy: RolePolicy::Report,
             waf_log_destination: LogDestination::Logs,
             resolver_log_destination: LogDestination::S3,
@@ -488,16 +496,12 @@ impl Config {
             }
         }
         if let Some(v) = var("LOGMEND_ALARM_TOPIC_ARN").filter(|v| !v.is_empty()) {
-            let parts: Vec<&str> = v.split(':').collect();
-            match parts.as_slice() {
-                ["arn", _, "sns", region, account, name]
-                    if !region.is_empty() && account.len() == 12 && !name.is_empty() =>
-                {
-                    config.alarm_topic_arn = Some(v)
-                }
-                _ => problems.push(format!(
+            if is_sns_topic_arn(&v) {
+                config.alarm_topic_arn = Some(v);
+            } else {
+                problems.push(format!(
                     "LOGMEND_ALARM_TOPIC_ARN: {v:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
-                )),
+                ));
             }
         }
         if let Some(v) = var("LOGMEND_ALARM_EMAIL").filter(|v| !v.is_empty()) {
@@ -649,6 +653,22 @@ impl Config {
                 }
             }
         }
+        if let Some(v) = var("LOGMEND_SECURITY_HUB") {
+            match v.as_str() {
+                "on" => config.security_hub = true,
+                "off" | "" => config.security_hub = false,
+                other => problems.push(format!("LOGMEND_SECURITY_HUB: {other:?} is not one of on, off")),
+            }
+        }
+        if let Some(v) = var("LOGMEND_NOTIFY_TOPIC_ARN").filter(|v| !v.is_empty()) {
+            if is_sns_topic_arn(&v) {
+                config.notify_topic_arn = Some(v);
+            } else {
+                problems.push(format!(
+                    "LOGMEND_NOTIFY_TOPIC_ARN: {v:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                ));
+            }
+        }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
     }
 
@@ -679,6 +699,12 @@ impl Config {
     pub fn is_enabled(&self, id: &str) -> bool {
         self.controls.as_ref().is_none_or(|list| list.iter().any(|c| c == id))
     }
+}
+
+fn is_sns_topic_arn(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(':').collect();
+    matches!(parts.as_slice(), ["arn", _, "sns", region, account, name]
+        if !region.is_empty() && account.len() == 12 && !name.is_empty())
 }
 
 /// Whether `id` is spelled as a control id is: lowercase letters, digits and dashes.
@@ -958,6 +984,30 @@ mod tests {
         assert_eq!(valid_retention_at_least(366), Some(400));
         assert_eq!(valid_retention_at_least(3653), Some(3653));
         assert_eq!(valid_retention_at_least(3654), None);
+    }
+
+    #[test]
+    fn security_hub_and_notifications_are_off_unless_asked_and_checked() {
+        let c = Config::from_vars(vars(&[("LOGMEND_MODE", "audit")])).unwrap();
+        assert!(!c.security_hub, "Security Hub bills per finding: off unless asked");
+        assert!(c.notify_topic_arn.is_none());
+        let c = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_SECURITY_HUB", "on"),
+            ("LOGMEND_NOTIFY_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:ops"),
+        ]))
+        .unwrap();
+        assert!(c.security_hub);
+        assert_eq!(c.notify_topic_arn.as_deref(), Some("arn:aws:sns:eu-west-1:123456789012:ops"));
+        let err = Config::from_vars(vars(&[
+            ("LOGMEND_MODE", "audit"),
+            ("LOGMEND_SECURITY_HUB", "yes"),
+            ("LOGMEND_NOTIFY_TOPIC_ARN", "ops"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("LOGMEND_SECURITY_HUB: \"yes\" is not one of on, off"), "{err}");
+        assert!(err.contains("LOGMEND_NOTIFY_TOPIC_ARN: \"ops\" is not an SNS topic ARN"), "{err}");
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub struct Trigger {
 pub struct ControlSpec {
     pub id: &'static str,
     pub security_hub: &'static [&'static str],
+    /// How bad a noncompliant resource is: the Security Hub control's own severity (Security
+    /// Hub User Guide, controls reference) where there is one, logmend's judgement where not.
+    /// Security Hub findings carry it.
+    pub severity: Severity,
     pub resource_type: &'static str,
     pub triggers: &'static [Trigger],
     pub compliant_when: &'static str,
@@ -71,6 +75,29 @@ pub struct ControlSpec {
     pub reads: &'static [Permission],
     /// Actions `apply` uses; granted only in remediate mode.
     pub writes: &'static [Permission],
+}
+
+/// ASFF's severity labels (`Severity.Label`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "INFORMATIONAL",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
 }
 
 impl ControlSpec {

@@ -1,7 +1,6 @@
 //! The one output: every evaluation yields one [`Decision`], printed as one JSON line.
 
 use serde::Serialize;
-use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -108,12 +107,11 @@ impl Decision {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"decision not serialisable: {e}\"}}"))
     }
 
-    /// Print on stdout, one line: in Lambda stdout goes to CloudWatch Logs, where the lines
-    /// can be queried as JSON; the CLI prints the same objects.
+    /// Print on stdout, one line, with its embedded-metric block ([`crate::metrics`]): in
+    /// Lambda stdout goes to CloudWatch Logs, where the lines can be queried as JSON and are
+    /// counted as metrics; the CLI prints the same objects without the block.
     pub fn emit(&self) {
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (CLI piped into `head`) is not a reason to fail the evaluation.
-        let _ = writeln!(out, "{}", self.to_json_line());
+        crate::metrics::emit_decision(self);
     }
 }
 

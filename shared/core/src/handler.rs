@@ -5,8 +5,10 @@
 
 use crate::aws::{AwsError, ClientSettings, load_sdk_config};
 use crate::config::{Config, ConfigError};
-use crate::control::{Evaluation, account_of};
+use crate::control::{ControlSpec, Evaluation, account_of};
+use crate::decision::Decision;
 use crate::event::{ApiCallEvent, EventError};
+use crate::outputs::{OutputError, Outputs};
 use crate::registry::{BoundControl, ClientSet, ControlDef, Env, Family};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -25,6 +27,8 @@ pub struct Logmend {
     pub sqs: aws_sdk_sqs::Client,
     sts: aws_sdk_sts::Client,
     controls: Vec<Box<dyn BoundControl>>,
+    /// Security Hub findings and notifications, when the settings ask for them.
+    outputs: Outputs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,10 @@ pub enum HandlerError {
     /// The function's queue is not configured (`LOGMEND_QUEUE_URL`), so the sweep cannot fan out.
     #[error("the schedule's event needs LOGMEND_QUEUE_URL (the function's queue) to fan the sweep out")]
     NoQueue,
+    /// The decisions were made but their findings or notifications were not all sent; the
+    /// invocation fails so Lambda tries again (a fixed resource is then compliant, no write).
+    #[error("decisions made but not all sent: {0}")]
+    Outputs(#[from] OutputError),
 }
 
 /// Failed evaluations that a retry can help, and the first of them, for [`HandlerError::Retryable`].
@@ -77,6 +85,7 @@ impl HandlerError {
             HandlerError::RecheckQueue(_) => "RecheckQueueUnavailable",
             HandlerError::SweepQueue { .. } => "SweepQueueUnavailable",
             HandlerError::NoQueue => "QueueNotConfigured",
+            HandlerError::Outputs(e) => e.error_type(),
         }
     }
 }
@@ -111,9 +120,20 @@ impl Logmend {
             region: clients.region().to_owned(),
             sqs: aws_sdk_sqs::Client::new(clients.sdk()),
             sts: aws_sdk_sts::Client::new(clients.sdk()),
+            outputs: Outputs::new(&config, clients.sdk()),
             config,
             controls,
         }
+    }
+
+    /// Print each decision (with its metrics) and send its finding and notification, if asked.
+    pub async fn publish<'a>(&self, decisions: impl IntoIterator<Item = &'a Decision>) -> Result<(), OutputError> {
+        let decisions: Vec<(&Decision, Option<&'static ControlSpec>)> = decisions
+            .into_iter()
+            .inspect(|d| d.emit())
+            .map(|d| (d, self.bound(d.control).map(|c| c.spec())))
+            .collect();
+        self.outputs.publish(&decisions).await
     }
 
     /// What a Lambda function starts with: `LOGMEND_*` settings (an error names every bad
@@ -200,6 +220,15 @@ impl Logmend {
     /// `function_arn` is the invoked function's ARN (the Lambda context's); its account is the
     /// only one whose events the function acts on, and the one a sweep acts in.
     pub async fn lambda_handler(&self, raw: Value, function_arn: &str) -> Result<Value, HandlerError> {
+        // Boxed: the whole invocation future, inlined, passes rustc's type-depth limit in the mains.
+        let result = Box::pin(self.invocation(raw, function_arn)).await;
+        if let Err(e) = &result {
+            crate::metrics::emit_error(e.error_type(), &e.to_string());
+        }
+        result
+    }
+
+    async fn invocation(&self, raw: Value, function_arn: &str) -> Result<Value, HandlerError> {
         let own_account = account_of(function_arn);
         let own_account = own_account.as_deref();
         let invocation = Invocation::deserialize(&raw).unwrap_or(Invocation::Other(serde::de::IgnoredAny));
@@ -217,7 +246,7 @@ impl Logmend {
             }
             Invocation::Queue(_) | Invocation::EventBridge(_) | Invocation::Other(_) => {
                 let evaluations = self.handle_checked(&raw, 1, own_account).await?;
-                evaluations.iter().for_each(|e| e.decision.emit());
+                self.publish(evaluations.iter().map(|e| &e.decision)).await?;
                 if let Some(err) = retryable_failures(evaluations.iter()) {
                     return Err(err);
                 }

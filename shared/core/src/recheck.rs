@@ -158,9 +158,19 @@ impl Logmend {
     /// maximum concurrency bounds the invocations).
     pub async fn queue_batch(&self, records: &[SqsMessage], own_account: Option<&str>) -> QueueBatch {
         let outcomes = futures::future::join_all(records.iter().map(|r| self.queue_record(r, own_account))).await;
+        // One Security Hub call for the batch, not one per record (its rate is 10 a second). What
+        // was not sent fails the records that made decisions, so SQS delivers them again.
+        let unsent = match self.publish(outcomes.iter().flat_map(|(e, _)| e.iter().map(|e| &e.decision))).await {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "decisions of this batch not all sent; their records are delivered again");
+                crate::metrics::emit_error(e.error_type(), &e.to_string());
+                true
+            }
+        };
         let mut batch = QueueBatch::default();
         for (record, (evaluations, failed)) in records.iter().zip(outcomes) {
-            if failed {
+            if failed || unsent && !evaluations.is_empty() {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = record.message_id.clone().unwrap_or_default();
                 batch.response.batch_item_failures.push(failure);
@@ -190,12 +200,12 @@ impl Logmend {
         };
         match outcome {
             Ok(evaluations) => {
-                evaluations.iter().for_each(|e| e.decision.emit());
                 let retry = evaluations.iter().any(|e| e.retry);
                 (evaluations, retry)
             }
             Err(reason) => {
                 tracing::error!(message_id = %id, error = %reason, "queue message failed; SQS delivers it again, then to the dead-letter queue");
+                crate::metrics::emit_error("QueueMessage", &reason);
                 (vec![], true)
             }
         }

@@ -132,7 +132,10 @@ impl Logmend {
                     }));
                 }
                 Err(failed) => {
-                    failed.decision.emit();
+                    // The invocation fails and is retried whatever becomes of this finding.
+                    if let Err(e) = self.publish([&failed.decision]).await {
+                        tracing::warn!(error = %e, "the listing failure's finding or notification was not sent");
+                    }
                     line.listing_failed.push(id);
                     listing_error.get_or_insert(failed.decision.reason);
                 }

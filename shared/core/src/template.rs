@@ -160,7 +160,71 @@ pub fn plumbing_policy(prefix: &str) -> Value {
                     ],
                     "Resource": get_att(&format!("{prefix}Queue"), "Arn"),
                 },
+                {
+                    "Fn::If": ["SendsFindings", {
+                        "Sid": "FindingsOnTheAccountsOwnProduct",
+                        "Effect": "Allow",
+                        "Action": crate::outputs::SECURITY_HUB_ACTIONS,
+                        "Resource": sub("arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"),
+                    }, reference("AWS::NoValue")],
+                },
+                {
+                    "Fn::If": ["Notifies", {
+                        "Sid": "FixedAndFailedDecisionsToTheNotifyTopic",
+                        "Effect": "Allow",
+                        "Action": crate::outputs::NOTIFY_ACTIONS,
+                        "Resource": reference("NotifyTopicArn"),
+                    }, reference("AWS::NoValue")],
+                },
             ],
+        },
+    })
+}
+
+/// The CloudWatch dashboard of logmend's own metrics ([`crate::metrics`]): decisions per
+/// verdict over time (compliance over time), what was fixed and what failed per control, and
+/// the functions' errors and the dead-letter queue.
+fn dashboard(families: &[&Family]) -> Value {
+    use crate::decision::Verdict;
+    use crate::metrics::{DECISIONS_METRIC, ERRORS_METRIC, NAMESPACE};
+    let region = "${AWS::Region}";
+    let by_verdict: Vec<Value> = Verdict::ALL
+        .iter()
+        .filter(|v| **v != Verdict::Deferred)
+        .map(|v| json!([NAMESPACE, DECISIONS_METRIC, "verdict", v.as_str()]))
+        .collect();
+    let search = |id: &str, query: String, period: u32| {
+        json!([{ "expression": format!("SEARCH('{query}', 'Sum', {period})"), "id": id, "label": "" }])
+    };
+    let per_control = |verdict: &str| {
+        search("e1", format!("{{{NAMESPACE},control,verdict}} MetricName=\"{DECISIONS_METRIC}\" verdict=\"{verdict}\""), 3600)
+    };
+    let lambda_errors: Vec<Value> = families
+        .iter()
+        .map(|f| json!(["AWS/Lambda", "Errors", "FunctionName", format!("${{{}Function}}", logical_prefix(f.function))]))
+        .collect();
+    let widget = |x: u32, y: u32, title: &str, metrics: Value, stacked: bool| {
+        json!({
+            "type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+            "properties": { "title": title, "region": region, "view": "timeSeries", "stacked": stacked,
+                            "stat": "Sum", "period": 3600, "metrics": metrics },
+        })
+    };
+    let body = json!({
+        "widgets": [
+            widget(0, 0, "Decisions by verdict (compliance over time)", json!(by_verdict), true),
+            widget(12, 0, "Fixed, per control", json!([per_control("fixed")]), false),
+            widget(0, 6, "Noncompliant (audit mode), per control", json!([per_control("noncompliant")]), false),
+            widget(12, 6, "Failed, per control", json!([per_control("failed")]), false),
+            widget(0, 12, "Evaluation errors, by type", json!([search("e1", format!("{{{NAMESPACE},error_type}} MetricName=\"{ERRORS_METRIC}\""), 300)]), false),
+            widget(12, 12, "Function errors and the dead-letter queue", json!(lambda_errors.into_iter().chain([json!(["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${DeadLetterQueue.QueueName}", { "stat": "Maximum" }])]).collect::<Vec<_>>()), false),
+        ],
+    });
+    json!({
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {
+            "DashboardName": sub("logmend-${AWS::StackName}-${AWS::Region}"),
+            "DashboardBody": sub(&body.to_string()),
         },
     })
 }
@@ -554,6 +618,18 @@ fn parameters(families: &[&Family]) -> Value {
             "AllowedPattern": "^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$",
             "Description": "KMS key ARN Session Manager's log group is encrypted with (its policy must let logs.REGION.amazonaws.com use it; a multi-Region key serves every region); empty: CloudWatch Logs' own encryption",
         },
+        "SecurityHub": {
+            "Type": "String",
+            "AllowedValues": ["off", "on"],
+            "Default": "off",
+            "Description": "on: every decision is also an ASFF finding in Security Hub on the account's own product (FAILED while noncompliant, PASSED once fixed, ARCHIVED for exempt or gone resources); Security Hub bills per finding ingested",
+        },
+        "NotifyTopicArn": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$",
+            "Description": "An SNS topic told of every fixed and failed decision (the decision as JSON; attributes control and verdict for subscription filters); empty: none",
+        },
         "LogArchivePrefixes": {
             "Type": "String",
             "Default": "",
@@ -636,6 +712,17 @@ pub fn sam_template(families: &[&Family]) -> Value {
             },
         }),
     );
+    resources.insert(
+        "FailedDecisionsAlarm".into(),
+        alarm(
+            "logmend: a decision failed (a fix or a read AWS refused; the decision's reason and error_code say which, in the function's log)",
+            crate::metrics::NAMESPACE,
+            crate::metrics::DECISIONS_METRIC,
+            json!({ "Name": "verdict", "Value": crate::decision::Verdict::Failed.as_str() }),
+            "Sum",
+        ),
+    );
+    resources.insert("Dashboard".into(), dashboard(families));
     let dimension = json!({ "Name": "QueueName", "Value": get_att("DeadLetterQueue", "QueueName") });
     resources.insert(
         "DeadLetterQueueAlarm".into(),
@@ -662,6 +749,7 @@ pub fn sam_template(families: &[&Family]) -> Value {
                     { "Label": { "default": "Workload logs" }, "Parameters": ["StatesLogLevel", "StatesRolePolicy"] },
                     { "Label": { "default": "Account services" }, "Parameters": ["ConfigGlobalRegion", "GuardDutyFeatures", "SessionLogKmsKey", "LogArchivePrefixes"] },
                     { "Label": { "default": "Re-checks, sweep and alarms" }, "Parameters": ["RecheckMaxAttempts", "RecheckDelaySeconds", "SweepSchedule", "SweepConcurrency", "AlarmTopicArn"] },
+                    { "Label": { "default": "Where decisions go" }, "Parameters": ["SecurityHub", "NotifyTopicArn"] },
                 ],
             },
         },
@@ -669,6 +757,8 @@ pub fn sam_template(families: &[&Family]) -> Value {
         "Conditions": {
             "IsRemediate": { "Fn::Equals": [reference("Mode"), Mode::Remediate.as_str()] },
             "HasAlarmTopic": { "Fn::Not": [{ "Fn::Equals": [reference("AlarmTopicArn"), ""] }] },
+            "SendsFindings": { "Fn::Equals": [reference("SecurityHub"), "on"] },
+            "Notifies": { "Fn::Not": [{ "Fn::Equals": [reference("NotifyTopicArn"), ""] }] },
         },
         "Globals": {
             "Function": {
@@ -709,6 +799,8 @@ pub fn sam_template(families: &[&Family]) -> Value {
                     "LOGMEND_GUARDDUTY_FEATURES": reference("GuardDutyFeatures"),
                     "LOGMEND_SESSION_LOG_KMS_KEY": reference("SessionLogKmsKey"),
                     "LOGMEND_LOG_ARCHIVE_PREFIXES": reference("LogArchivePrefixes"),
+                    "LOGMEND_SECURITY_HUB": reference("SecurityHub"),
+                    "LOGMEND_NOTIFY_TOPIC_ARN": reference("NotifyTopicArn"),
                 } },
             },
         },
@@ -716,6 +808,7 @@ pub fn sam_template(families: &[&Family]) -> Value {
         "Outputs": {
             "DeadLetterQueueUrl": { "Description": "Events that could not be handled", "Value": reference("DeadLetterQueue") },
             "Mode": { "Description": "audit or remediate", "Value": reference("Mode") },
+            "DashboardUrl": { "Description": "logmend's CloudWatch dashboard", "Value": sub("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/logmend-${AWS::StackName}-${AWS::Region}") },
         },
     })
 }

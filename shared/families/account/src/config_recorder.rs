@@ -45,6 +45,7 @@ const ROLE_ARN: &str =
 pub static SPEC: ControlSpec = ControlSpec {
     id: "config-recorder",
     security_hub: &["Config.1"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::Config::ConfigurationRecorder",
     triggers: &[Trigger {
         event_source: "config.amazonaws.com",

@@ -21,6 +21,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "guardduty-enabled",
     security_hub: &["GuardDuty.1"],
+    severity: logmend_core::control::Severity::High,
     resource_type: "AWS::GuardDuty::Detector",
     triggers: &[Trigger {
         event_source: "guardduty.amazonaws.com",

@@ -98,6 +98,7 @@ const WRITES: [Permission; 20] = permissions(&OWN_WRITES, &store::LOG_BUCKET_CRE
 pub static SPEC: ControlSpec = ControlSpec {
     id: "log-archive",
     security_hub: &[],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::Logs::LogGroup",
     triggers: &[
         Trigger {

@@ -38,6 +38,7 @@ const LOG_GROUP_ARN: &str = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::Ac
 pub static SPEC: ControlSpec = ControlSpec {
     id: "session-manager-logging",
     security_hub: &[],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::SSM::Document",
     triggers: &[Trigger {
         event_source: "ssm.amazonaws.com",

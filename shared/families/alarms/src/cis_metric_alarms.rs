@@ -61,6 +61,7 @@ pub static SPEC: ControlSpec = ControlSpec {
         "CloudWatch.13",
         "CloudWatch.14",
     ],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::Logs::LogGroup",
     triggers: &[
         Trigger {

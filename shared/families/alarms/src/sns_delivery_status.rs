@@ -21,6 +21,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "sns-delivery-status-logging",
     security_hub: &[],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::SNS::Topic",
     triggers: &[Trigger {
         event_source: "sns.amazonaws.com",

@@ -27,6 +27,7 @@ const READS: [Permission; OWN_READS.len() + access_logs::READS.len()] = permissi
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-bucket-access-logging",
     security_hub: &["CloudTrail.7"],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::S3::Bucket",
     triggers: &[
         Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] },

@@ -34,6 +34,7 @@ pub const LIFECYCLE_RULE_ID: &str = "logmend-trail-log-expiration";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-bucket-protection",
     security_hub: &["CloudTrail.6"],
+    severity: logmend_core::control::Severity::Critical,
     resource_type: "AWS::S3::Bucket",
     triggers: &[
         Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] },

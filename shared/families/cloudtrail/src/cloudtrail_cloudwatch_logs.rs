@@ -47,6 +47,7 @@ use logmend_core::control::MANAGED_BY_TAG as MANAGED_BY;
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-cloudwatch-logs",
     security_hub: &["CloudTrail.5"],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::CloudTrail::Trail",
     triggers: &[
         Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] },

@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-encryption",
     security_hub: &["CloudTrail.2"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::CloudTrail::Trail",
     triggers: &[
         Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] },

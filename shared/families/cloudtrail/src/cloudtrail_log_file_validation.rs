@@ -17,6 +17,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-log-file-validation",
     security_hub: &["CloudTrail.4"],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::CloudTrail::Trail",
     triggers: &[Trigger { event_source: "cloudtrail.amazonaws.com", event_names: &["CreateTrail", "UpdateTrail"] }],
     compliant_when: "the trail has LogFileValidationEnabled",

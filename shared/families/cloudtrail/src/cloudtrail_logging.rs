@@ -33,6 +33,7 @@ const MANAGEMENT_SELECTOR_NAME: &str = "Management events, read and write (logme
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudtrail-logging",
     security_hub: &["CloudTrail.1", "CloudTrail.3"],
+    severity: logmend_core::control::Severity::High,
     resource_type: "AWS::CloudTrail::Trail",
     triggers: &[Trigger {
         event_source: "cloudtrail.amazonaws.com",

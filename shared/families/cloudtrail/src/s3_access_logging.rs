@@ -24,6 +24,7 @@ const READS: [Permission; OWN_READS.len() + access_logs::READS.len()] = permissi
 pub static SPEC: ControlSpec = ControlSpec {
     id: "s3-access-logging",
     security_hub: &["S3.9"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::S3::Bucket",
     triggers: &[Trigger { event_source: "s3.amazonaws.com", event_names: &["CreateBucket", "PutBucketLogging"] }],
     compliant_when: "the bucket has server access logging on, into a bucket that accepts the logs (its policy or ACL lets the S3 logging service write; no SSE-KMS, Object Lock or Requester Pays); log targets and logmend's access-log bucket are skipped",

@@ -34,6 +34,7 @@ const S3_OBJECT: &str = "AWS::S3::Object";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "s3-data-events",
     security_hub: &["S3.22", "S3.23"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::::Account",
     triggers: &[Trigger {
         event_source: "cloudtrail.amazonaws.com",

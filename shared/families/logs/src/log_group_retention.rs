@@ -18,6 +18,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "log-group-retention",
     security_hub: &["CloudWatch.16"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::Logs::LogGroup",
     triggers: &[Trigger {
         event_source: "logs.amazonaws.com",

@@ -34,6 +34,7 @@ const MQ_SERVICE: &str = "mq.amazonaws.com";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "mq-broker-logs",
     security_hub: &["MQ.2"],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::AmazonMQ::Broker",
     triggers: &[Trigger {
         event_source: "amazonmq.amazonaws.com",

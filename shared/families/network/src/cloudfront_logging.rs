@@ -36,6 +36,7 @@ pub const V2_DESTINATION: &str = "logmend-cloudfront-logs";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "cloudfront-logging",
     security_hub: &["CloudFront.5"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::CloudFront::Distribution",
     triggers: &[Trigger {
         event_source: "cloudfront.amazonaws.com",

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "elb-access-logs",
     security_hub: &["ELB.5"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::ElasticLoadBalancingV2::LoadBalancer",
     triggers: &[Trigger {
         event_source: "elasticloadbalancing.amazonaws.com",

@@ -30,6 +30,7 @@ pub const RESOLVER_LOG_GROUP: &str = "/aws/route53resolver/logmend";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "route53-resolver-query-logs",
     security_hub: &[],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::EC2::VPC",
     triggers: &[
         Trigger { event_source: "ec2.amazonaws.com", event_names: &["CreateVpc"] },

@@ -25,6 +25,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "vpc-flow-logs",
     security_hub: &["EC2.6"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::EC2::VPC",
     triggers: &[Trigger { event_source: "ec2.amazonaws.com", event_names: &["CreateVpc", "DeleteFlowLogs"] }],
     compliant_when: "the VPC has an active flow log capturing REJECT or ALL traffic whose DeliverLogsStatus is not FAILED",

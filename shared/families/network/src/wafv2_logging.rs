@@ -30,6 +30,7 @@ pub const GLOBAL_REGION: &str = "us-east-1";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "wafv2-logging",
     security_hub: &["WAF.11"],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::WAFv2::WebACL",
     triggers: &[Trigger {
         event_source: "wafv2.amazonaws.com",

@@ -31,6 +31,7 @@ pub const AUDIT_EVENTS: &str = "server_audit_events";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "rds-cluster-audit-logs",
     security_hub: &["RDS.34"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::RDS::DBCluster",
     triggers: &[Trigger {
         event_source: "rds.amazonaws.com",

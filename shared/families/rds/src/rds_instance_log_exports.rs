@@ -45,6 +45,7 @@ pub const LOG_PARAMETERS: [(&str, &str); 3] = [("general_log", "1"), ("slow_quer
 pub static SPEC: ControlSpec = ControlSpec {
     id: "rds-instance-log-exports",
     security_hub: &["RDS.9"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::RDS::DBInstance",
     triggers: &[Trigger {
         event_source: "rds.amazonaws.com",

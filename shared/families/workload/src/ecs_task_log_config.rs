@@ -28,6 +28,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "ecs-task-log-config",
     security_hub: &["ECS.9"],
+    severity: logmend_core::control::Severity::High,
     resource_type: "AWS::ECS::TaskDefinition",
     triggers: &[Trigger {
         event_source: "ecs.amazonaws.com",

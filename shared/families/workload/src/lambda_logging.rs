@@ -23,6 +23,7 @@ use logmend_core::event::{ApiCallEvent, EventError};
 pub static SPEC: ControlSpec = ControlSpec {
     id: "lambda-logging",
     security_hub: &[],
+    severity: logmend_core::control::Severity::Low,
     resource_type: "AWS::Lambda::Function",
     triggers: &[Trigger {
         event_source: "lambda.amazonaws.com",

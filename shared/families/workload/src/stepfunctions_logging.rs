@@ -47,6 +47,7 @@ pub const LOG_GROUP_PREFIX: &str = "/aws/vendedlogs/states/";
 pub static SPEC: ControlSpec = ControlSpec {
     id: "stepfunctions-logging",
     security_hub: &["StepFunctions.1"],
+    severity: logmend_core::control::Severity::Medium,
     resource_type: "AWS::StepFunctions::StateMachine",
     triggers: &[Trigger {
         event_source: "states.amazonaws.com",
