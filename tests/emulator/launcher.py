@@ -1678,6 +1678,11 @@ def _request_call(environ, body: bytes) -> tuple[str, str, str]:
     segments = tuple(p for p in environ.get("PATH_INFO", "").split("/") if p)
     if service == "s3":
         return service, _s3_action(environ.get("REQUEST_METHOD", ""), segments, environ.get("QUERY_STRING", "")), "rest-xml"
+    if service == "securityhub":
+        action = {("POST", ("findings", "import")): "BatchImportFindings", ("POST", ("findings",)): "GetFindings",
+                  ("POST", ("accounts",)): "EnableSecurityHub"}.get((environ.get("REQUEST_METHOD"), segments))
+        if action:
+            return service, action, "rest-json"
     for method, route, action in _MQ_ROUTES:
         if method == environ.get("REQUEST_METHOD") and len(route) == len(segments) and all(
             r is None or r == s for r, s in zip(route, segments)
@@ -1816,6 +1821,8 @@ def fault_injecting(app):
                     _writes_seen += 1
             return result
         fault = rule["fault"]
+        if fault == "failed-findings":
+            return _failed_findings(environ, app, start_response, rule)
         if fault == "reset":
             sock = environ.get("werkzeug.socket")
             if sock is not None:
@@ -2466,6 +2473,97 @@ def sns_topics_answer_their_delivery_status_attributes():
     SNSResponse.get_topic_attributes = get_topic_attributes
 
 
+def _securityhub_error(code: str, message: str):
+    # The HTTP status comes from the error's shape in the service model (401 for
+    # InvalidAccessException, 400 for InvalidInputException).
+    from moto.securityhub.exceptions import SecurityHubClientError
+
+    return SecurityHubClientError(code, message)
+
+
+# ASFF's required attributes (Security Hub User Guide, "Required top-level attributes in ASFF").
+_ASFF_REQUIRED = ("AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn", "Resources",
+                  "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt")
+
+
+@patch
+def securityhub_imports_check_the_hub_the_limits_the_product_and_updated_at():
+    """AWS (Security Hub Partner Guide, "Guidelines for using the BatchImportFindings API";
+    API Reference, BatchImportFindings): the account must have Security Hub enabled
+    (InvalidAccessException); a batch takes at most 100 findings (InvalidInputException for
+    the call) and each finding at most 240 KB; a finding missing a required ASFF attribute,
+    or on a product other than the caller's own `product/ACCOUNT/default`, or about another
+    account, fails alone in FailedFindings; an update whose UpdatedAt is not later than the
+    stored finding's is ignored. moto takes any batch, any finding with Resources, and merges
+    every update."""
+    from moto.securityhub.models import SecurityHubBackend, Finding
+
+    def batch_import_findings(self, findings):
+        if not self.enabled:
+            raise _securityhub_error("InvalidAccessException",
+                                     f"Account {self.account_id} is not subscribed to AWS Security Hub")
+        if len(findings) > 100:
+            raise _securityhub_error("InvalidInputException",
+                                     "Invalid parameter 'Findings'. data.Findings should NOT have more than 100 items")
+        own_product = f"arn:aws:securityhub:{self.region_name}:{self.account_id}:product/{self.account_id}/default"
+        failed, success = [], 0
+        for data in findings:
+            fid = data.get("Id", "")
+            missing = [k for k in _ASFF_REQUIRED if data.get(k) in (None, "", [])]
+            problem = None
+            if missing:
+                problem = ("InvalidInput", f"Finding is missing required attributes: {', '.join(missing)}")
+            elif len(json.dumps(data)) > 240 * 1024:
+                problem = ("InvalidInput", "Finding size exceeds 240 KB")
+            elif data["ProductArn"] != own_product:
+                problem = ("AccessDeniedException", f"Not authorized to import findings for product {data['ProductArn']}")
+            elif data["AwsAccountId"] != self.account_id:
+                problem = ("AccessDeniedException", f"Not authorized to import findings for account {data['AwsAccountId']}")
+            if problem:
+                failed.append({"Id": fid, "ErrorCode": problem[0], "ErrorMessage": problem[1]})
+                continue
+            existing = next((f for f in self.findings if f.id == fid), None)
+            if existing is None:
+                self.findings.append(Finding(fid, data))
+            elif data["UpdatedAt"] > existing.data.get("UpdatedAt", ""):
+                # ASFF timestamps are RFC 3339 in UTC; logmend's (and most) sort as text.
+                existing.data = dict(data)
+            success += 1
+        return len(failed), success, failed
+
+    SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
+def _failed_findings(environ, app, start_response, rule):
+    """The `failed-findings` fault: the first `count` findings of a BatchImportFindings call come
+    back in FailedFindings with `code` (InternalException by default) and are not stored; the
+    rest go to the emulator, as one batch of AWS's would fail finding by finding."""
+    import io
+    from werkzeug.wrappers import Response
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    count = int(rule.get("count", 1))
+    dropped, kept = body.get("Findings", [])[:count], body.get("Findings", [])[count:]
+    data = json.dumps({**body, "Findings": kept}).encode()
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"] = status
+        captured["headers"] = headers
+        return lambda _chunk: None
+
+    answer = json.loads(b"".join(app(environ, capture)) or b"{}")
+    code = rule.get("code", "InternalException")
+    answer["FailedFindings"] = [{"Id": f.get("Id", ""), "ErrorCode": code, "ErrorMessage": "logmend fault"}
+                                for f in dropped] + answer.get("FailedFindings", [])
+    answer["FailedCount"] = len(answer["FailedFindings"])
+    return Response(json.dumps(answer), status=int(captured.get("status", "200").split()[0]),
+                    mimetype="application/json")(environ, start_response)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -2524,3 +2622,4 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+

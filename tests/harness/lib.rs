@@ -48,6 +48,7 @@ pub struct AwsClients {
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
     pub firehose: aws_sdk_firehose::Client,
+    pub securityhub: aws_sdk_securityhub::Client,
 }
 
 impl AwsClients {
@@ -79,6 +80,7 @@ impl AwsClients {
             config: aws_sdk_config::Client::new(conf),
             guardduty: aws_sdk_guardduty::Client::new(conf),
             firehose: aws_sdk_firehose::Client::new(conf),
+            securityhub: aws_sdk_securityhub::Client::new(conf),
         }
     }
 }
@@ -401,6 +403,10 @@ fn rest_action(service: &str, method: &str, url: &str) -> Option<&'static str> {
         ("guardduty", "DELETE", ["detector", _]) => Some("DeleteDetector"),
         ("guardduty", "GET", ["tags", ..]) => Some("ListTagsForResource"),
         ("guardduty", "POST", ["tags", ..]) => Some("TagResource"),
+        // Security Hub's REST routes: /findings/import, /findings, /accounts.
+        ("securityhub", "POST", ["findings", "import"]) => Some("BatchImportFindings"),
+        ("securityhub", "POST", ["findings"]) => Some("GetFindings"),
+        ("securityhub", "POST", ["accounts"]) => Some("EnableSecurityHub"),
         _ => None,
     }
 }

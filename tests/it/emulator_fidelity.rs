@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The patches these tests cover; a new patch without a test fails here.
-const COVERED: [&str; 46] = [
+const COVERED: [&str; 47] = [
+    "securityhub_imports_check_the_hub_the_limits_the_product_and_updated_at",
     "firehose_s3_descriptions_carry_their_defaults",
     "logs_subscription_filters_to_firehose_check_the_role_and_the_stream",
     "firehose_streams_assume_their_delivery_role",
@@ -1386,4 +1387,76 @@ async fn firehose_s3_descriptions_carry_their_defaults() {
     assert_eq!(ext.compression_format(), &aws_sdk_firehose::types::CompressionFormat::Uncompressed);
     assert_eq!(ext.buffering_hints().and_then(|b| b.interval_in_seconds()), Some(300));
     assert_eq!(d.s3_destination_description().unwrap().bucket_arn(), "arn:aws:s3:::archive");
+}
+
+fn asff(
+    id: &str,
+    product: &str,
+    account: &str,
+    updated_at: &str,
+    status: &str,
+) -> aws_sdk_securityhub::types::AwsSecurityFinding {
+    use aws_sdk_securityhub::types::*;
+    AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(id)
+        .product_arn(product)
+        .generator_id("g")
+        .aws_account_id(account)
+        .types("Software and Configuration Checks/AWS Security Best Practices")
+        .created_at(updated_at)
+        .updated_at(updated_at)
+        .severity(Severity::builder().label(SeverityLabel::Low).build())
+        .title("t")
+        .description("d")
+        .resources(Resource::builder().r#type("Other").id("r").build())
+        .compliance(Compliance::builder().status(ComplianceStatus::from(status)).build())
+        .build()
+}
+
+/// Security Hub must be on; a batch holds at most 100; a finding on another product or account
+/// fails alone; an update that is not later than the stored one is ignored.
+#[tokio::test]
+async fn securityhub_imports_check_the_hub_the_limits_the_product_and_updated_at() {
+    let emulator = Emulator::start();
+    let c = emulator.clients("eu-west-1");
+    let own = "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default";
+    let import = |findings: Vec<aws_sdk_securityhub::types::AwsSecurityFinding>| {
+        c.securityhub.batch_import_findings().set_findings(Some(findings)).send()
+    };
+    let off = import(vec![asff("a", own, "123456789012", "2026-12-03T00:00:00.000Z", "FAILED")]).await;
+    assert_eq!(code(off), "InvalidAccessException");
+
+    c.securityhub.enable_security_hub().send().await.unwrap();
+    let many: Vec<_> =
+        (0..101).map(|i| asff(&format!("f{i}"), own, "123456789012", "2026-12-03T00:00:00.000Z", "FAILED")).collect();
+    assert_eq!(code(import(many).await), "InvalidInputException");
+
+    let other_product = "arn:aws:securityhub:eu-west-1:999999999999:product/999999999999/default";
+    let out = import(vec![
+        asff("a", own, "123456789012", "2026-12-03T00:00:00.000Z", "FAILED"),
+        asff("b", other_product, "123456789012", "2026-12-03T00:00:00.000Z", "FAILED"),
+        asff("c", own, "999999999999", "2026-12-03T00:00:00.000Z", "FAILED"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.success_count(), Some(1));
+    let failed: Vec<(&str, &str)> = out
+        .failed_findings()
+        .iter()
+        .map(|f| (f.id().unwrap_or_default(), f.error_code().unwrap_or_default()))
+        .collect();
+    assert_eq!(failed, [("b", "AccessDeniedException"), ("c", "AccessDeniedException")]);
+
+    let status = || async {
+        let all = c.securityhub.get_findings().send().await.unwrap();
+        let f = all.findings().iter().find(|f| f.id() == Some("a")).cloned().unwrap();
+        f.compliance().and_then(|c| c.status()).map(|s| s.as_str().to_owned()).unwrap()
+    };
+    import(vec![asff("a", own, "123456789012", "2026-12-03T00:00:00.000Z", "PASSED")]).await.unwrap();
+    assert_eq!(status().await, "FAILED", "an equal UpdatedAt is ignored");
+    import(vec![asff("a", own, "123456789012", "2026-12-02T00:00:00.000Z", "PASSED")]).await.unwrap();
+    assert_eq!(status().await, "FAILED", "an earlier UpdatedAt is ignored");
+    import(vec![asff("a", own, "123456789012", "2026-12-03T00:00:01.000Z", "PASSED")]).await.unwrap();
+    assert_eq!(status().await, "PASSED", "a later one updates");
 }

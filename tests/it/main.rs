@@ -16,6 +16,7 @@ mod ecs;
 mod emulator_fidelity;
 mod fanout;
 mod faults;
+mod findings;
 mod lambda;
 mod log_archive;
 mod log_retention;

@@ -13,8 +13,8 @@
 //!   can still carry failures; the rate is 10 calls a second with bursts of 30.
 
 use crate::aws::{AwsError, partition_of};
-use crate::decision::{Decision, Verdict};
 use crate::control::ControlSpec;
+use crate::decision::{Decision, Verdict};
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, Compliance, ComplianceStatus, Partition, RecordState, Resource, Severity, SeverityLabel,
 };
@@ -315,7 +315,10 @@ pub enum FindingsError {
 /// Whether a `FailedFindings` code is worth another try: anything but a finding Security Hub
 /// judged malformed or forbidden.
 fn retryable_code(code: &str) -> bool {
-    !matches!(code, "InvalidInput" | "InvalidInputException" | "AccessDenied" | "AccessDeniedException" | "FindingTooLarge")
+    !matches!(
+        code,
+        "InvalidInput" | "InvalidInputException" | "AccessDenied" | "AccessDeniedException" | "FindingTooLarge"
+    )
 }
 
 /// Send findings to Security Hub: batches one after another (the rate is 10 a second), each
@@ -364,7 +367,11 @@ pub async fn import(client: &aws_sdk_securityhub::Client, findings: Vec<Finding>
             if again.is_empty() {
                 break;
             }
-            tracing::warn!(findings = again.len(), attempt, "Security Hub failed findings with a retryable code; sending them again");
+            tracing::warn!(
+                findings = again.len(),
+                attempt,
+                "Security Hub failed findings with a retryable code; sending them again"
+            );
             tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
             pending = again;
         }
@@ -448,8 +455,9 @@ mod tests {
 
     #[test]
     fn batches_hold_at_most_100_findings_and_6_mb() {
-        let findings: Vec<Finding> =
-            (0..250).map(|i| finding(&decision(Verdict::Noncompliant, &format!("arn:{i}")), None, "t").unwrap()).collect();
+        let findings: Vec<Finding> = (0..250)
+            .map(|i| finding(&decision(Verdict::Noncompliant, &format!("arn:{i}")), None, "t").unwrap())
+            .collect();
         let (cut, refused) = batches(findings);
         assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
         assert!(refused.is_empty());

@@ -128,11 +128,15 @@ impl Logmend {
 
     /// Print each decision (with its metrics) and send its finding and notification, if asked.
     pub async fn publish<'a>(&self, decisions: impl IntoIterator<Item = &'a Decision>) -> Result<(), OutputError> {
-        let decisions: Vec<(&Decision, Option<&'static ControlSpec>)> = decisions
-            .into_iter()
-            .inspect(|d| d.emit())
-            .map(|d| (d, self.bound(d.control).map(|c| c.spec())))
-            .collect();
+        let decisions: Vec<&Decision> = decisions.into_iter().inspect(|d| d.emit()).collect();
+        self.send_outputs(decisions).await
+    }
+
+    /// Send the findings and notifications of decisions printed elsewhere (the CLI's scan):
+    /// all of a sweep at once, so its findings go a hundred to a call.
+    pub async fn send_outputs<'a>(&self, decisions: impl IntoIterator<Item = &'a Decision>) -> Result<(), OutputError> {
+        let decisions: Vec<(&Decision, Option<&'static ControlSpec>)> =
+            decisions.into_iter().map(|d| (d, self.bound(d.control).map(|c| c.spec()))).collect();
         self.outputs.publish(&decisions).await
     }
 

@@ -78,8 +78,11 @@ impl Outputs {
     async fn notify(&self, decisions: &[(&Decision, Option<&'static ControlSpec>)]) -> Result<(), OutputError> {
         use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
         let Some((client, topic)) = &self.notify else { return Ok(()) };
-        let told: Vec<&Decision> =
-            decisions.iter().map(|(d, _)| *d).filter(|d| matches!(d.verdict, Verdict::Fixed | Verdict::Failed)).collect();
+        let told: Vec<&Decision> = decisions
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| matches!(d.verdict, Verdict::Fixed | Verdict::Failed))
+            .collect();
         let mut failed = 0;
         let mut first = None;
         for chunk in told.chunks(SNS_BATCH_MAX) {
@@ -87,7 +90,8 @@ impl Outputs {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, d)| {
-                    let attr = |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build().ok();
+                    let attr =
+                        |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build().ok();
                     PublishBatchRequestEntry::builder()
                         .id(i.to_string())
                         .subject(subject(d))
@@ -102,7 +106,8 @@ impl Outputs {
                         .ok()
                 })
                 .collect();
-            match client.publish_batch().topic_arn(topic).set_publish_batch_request_entries(Some(entries)).send().await {
+            match client.publish_batch().topic_arn(topic).set_publish_batch_request_entries(Some(entries)).send().await
+            {
                 Ok(out) => {
                     failed += out.failed().len();
                     if let Some(f) = out.failed().first() {

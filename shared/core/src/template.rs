@@ -193,15 +193,19 @@ fn dashboard(families: &[&Family]) -> Value {
         .filter(|v| **v != Verdict::Deferred)
         .map(|v| json!([NAMESPACE, DECISIONS_METRIC, "verdict", v.as_str()]))
         .collect();
-    let search = |id: &str, query: String, period: u32| {
-        json!([{ "expression": format!("SEARCH('{query}', 'Sum', {period})"), "id": id, "label": "" }])
-    };
+    let search = |id: &str, query: String, period: u32| json!([{ "expression": format!("SEARCH('{query}', 'Sum', {period})"), "id": id, "label": "" }]);
     let per_control = |verdict: &str| {
-        search("e1", format!("{{{NAMESPACE},control,verdict}} MetricName=\"{DECISIONS_METRIC}\" verdict=\"{verdict}\""), 3600)
+        search(
+            "e1",
+            format!("{{{NAMESPACE},control,verdict}} MetricName=\"{DECISIONS_METRIC}\" verdict=\"{verdict}\""),
+            3600,
+        )
     };
     let lambda_errors: Vec<Value> = families
         .iter()
-        .map(|f| json!(["AWS/Lambda", "Errors", "FunctionName", format!("${{{}Function}}", logical_prefix(f.function))]))
+        .map(|f| {
+            json!(["AWS/Lambda", "Errors", "FunctionName", format!("${{{}Function}}", logical_prefix(f.function))])
+        })
         .collect();
     let widget = |x: u32, y: u32, title: &str, metrics: Value, stacked: bool| {
         json!({

@@ -183,10 +183,18 @@ impl Control for LogGroupRetention {
             }
         };
         let Some(group) = observed else {
-            return Ok(Checked {
-                resource: target.name.clone(),
-                state: State::Skipped("the log group no longer exists".into()),
-            });
+            // Named as DescribeLogGroups names a live group, so its Security Hub finding (keyed
+            // by the resource) is the one archived.
+            let resource = match cx.account {
+                Some(account) => format!(
+                    "arn:{}:logs:{}:{account}:log-group:{}",
+                    logmend_core::aws::partition_of(cx.region),
+                    cx.region,
+                    target.name
+                ),
+                None => target.name.clone(),
+            };
+            return Ok(Checked { resource, state: State::Skipped("the log group no longer exists".into()) });
         };
         let resource = if group.arn.is_empty() { target.name.clone() } else { group.arn.clone() };
         let reason = match assess(group.retention_days, cx.config.retention_minimum_days) {
