@@ -15,6 +15,8 @@ BUILD_STAMP  := $(BUILD_VENV)/.installed
 # One function per family (shared/src/lib.rs FAMILIES); tests/it/dependencies.rs holds the
 # folders and the registry equal.
 FUNCTIONS    := $(notdir $(wildcard functions/*))
+# Headless Chromium renders the HTML report in the tests (Debian's package; as root on CI).
+CHROMIUM     ?= /usr/bin/chromium
 # One build for tests and demo: `cargo test --workspace` enables the SDKs' test-util
 # feature (dev-dependencies), so building the demo binary the same way reuses it instead of
 # compiling every SDK crate a second time.
@@ -51,9 +53,13 @@ $(BUILD_STAMP): infra/requirements-build.txt
 	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-build.txt
 	touch $@
 
-test: $(VENV_STAMP) lint-template
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(VENV_STAMP) lint-template $(CHROMIUM)
 	$(CARGO) fmt --all --check
-	$(CARGO) test --workspace --locked
+	CHROMIUM=$(CHROMIUM) $(CARGO) test --workspace --locked
 
 demo: $(VENV_STAMP)
 	$(CARGO_TEST_BUILD) --quiet

@@ -10,7 +10,7 @@ pub use logmend_alarms as alarms;
 pub use logmend_cloudtrail as cloudtrail;
 pub use logmend_core::{
     ClientSet, Config, ControlDef, Decision, Family, HandlerError, Logmend, Mode, Verdict, aws, config, decision,
-    event, handler, policy, recheck, registry, sweep, telemetry, template,
+    event, findings, handler, metrics, outputs, policy, recheck, registry, sweep, telemetry, template,
 };
 pub use logmend_logs as logs;
 pub use logmend_mq as mq;
@@ -19,6 +19,8 @@ pub use logmend_rds as rds;
 pub use logmend_workload as workload;
 
 /// The controls: the core's machinery and every family's control modules.
+pub mod report;
+
 pub mod controls {
     pub use logmend_account::{config_recorder, guardduty_enabled, session_manager_logging};
     pub use logmend_alarms::{cis_metric_alarms, sns_delivery_status};

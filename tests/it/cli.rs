@@ -125,3 +125,162 @@ async fn broker_passwords_reach_no_output_line_even_at_trace_level() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Headless Chromium (Debian's package; `make test` installs it): the flags keep it off the
+/// network, which this machine's sandbox refuses anyway.
+fn chromium(args: &[&str]) -> Output {
+    let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile = tempdir("chromium-profile");
+    Command::new(&bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{bin}: {e} (make test installs Debian's chromium)"))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("logmend-{name}-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn two_groups(emulator: &Emulator) {
+    let c = emulator.clients("us-east-1");
+    c.logs.create_log_group().log_group_name("/app/forever").send().await.unwrap();
+    c.logs.create_log_group().log_group_name("/app/kept").send().await.unwrap();
+    c.logs.put_retention_policy().log_group_name("/app/kept").retention_in_days(400).send().await.unwrap();
+}
+
+/// `--format csv` and `--format asff` to standard output, `--format html --output FILE`.
+#[tokio::test]
+async fn scan_writes_csv_asff_and_an_html_report() {
+    let emulator = Emulator::start();
+    two_groups(&emulator).await;
+    let scan = ["scan", "--control", "log-group-retention", "--quiet", "--format"];
+
+    let csv = run(Some(&emulator), &[&scan[..], &["csv"]].concat(), &[]);
+    assert_eq!(csv.status.code(), Some(1));
+    assert!(csv.stderr.is_empty(), "--quiet: {}", String::from_utf8_lossy(&csv.stderr));
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], logmend::report::CSV_HEADER.join(","));
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows.iter().any(|r| r.starts_with("noncompliant,log-group-retention,CloudWatch.16,MEDIUM,")), "{text}");
+
+    let asff = run(Some(&emulator), &[&scan[..], &["asff"]].concat(), &[]);
+    let findings: Vec<Value> = serde_json::from_slice(&asff.stdout).unwrap();
+    let mut statuses: Vec<&str> = findings.iter().map(|f| f["Compliance"]["Status"].as_str().unwrap()).collect();
+    statuses.sort();
+    assert_eq!(statuses, ["FAILED", "PASSED"]);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["ProductArn"] == "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")
+    );
+
+    let dir = tempdir("report");
+    let page = dir.join("report.html");
+    let html = run(Some(&emulator), &[&scan[..], &["html", "--output", page.to_str().unwrap()]].concat(), &[]);
+    assert_eq!(html.status.code(), Some(1));
+    assert!(html.stdout.is_empty(), "the report went to the file");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>") && text.contains("/app/forever"));
+}
+
+/// The HTML report rendered in headless Chromium: its script runs (the filter counts what it
+/// shows), the summary and a row are on the page, and a screenshot is taken.
+#[tokio::test]
+async fn the_html_report_renders_in_a_real_browser_with_its_summary_and_filters() {
+    let emulator = Emulator::start();
+    two_groups(&emulator).await;
+    let dir = tempdir("browser");
+    let page = dir.join("report.html");
+    run(
+        Some(&emulator),
+        &["scan", "--quiet", "--control", "log-group-retention", "--format", "html", "-o", page.to_str().unwrap()],
+        &[],
+    );
+    let url = format!("file://{}", page.display());
+
+    let dom = chromium(&["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains(r#"id="summary""#) && dom.contains(r#"class="total" data-verdict="noncompliant""#), "{dom}");
+    assert!(dom.contains(r#"<rect class="bar" data-control="log-group-retention" data-verdict="compliant""#));
+    assert!(dom.contains("/app/forever"));
+    assert!(dom.contains("2 of 2 shown"), "the page's script ran: {dom}");
+
+    let filtered = chromium(&["--dump-dom", &format!("{url}?verdict=noncompliant")]);
+    let filtered = String::from_utf8_lossy(&filtered.stdout);
+    assert!(filtered.contains("1 of 2 shown"), "{filtered}");
+    assert!(
+        filtered.contains(r#"data-control="log-group-retention" style="display: none;""#),
+        "the compliant row is hidden"
+    );
+
+    let shot = dir.join("report.png");
+    let out = chromium(&["--window-size=1280,900", &format!("--screenshot={}", shot.display()), &url]);
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 10_000, "a rendered page, not a blank one: {} bytes", png.len());
+    if let Ok(keep) = std::env::var("LOGMEND_REPORT_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
+
+/// `scan --security-hub` sends every decision as a finding.
+#[tokio::test]
+async fn scan_sends_findings_to_security_hub() {
+    let emulator = Emulator::start();
+    two_groups(&emulator).await;
+    let c = emulator.clients("us-east-1");
+    c.securityhub.enable_security_hub().send().await.unwrap();
+    let out = run(Some(&emulator), &["scan", "--control", "log-group-retention", "--security-hub"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("findings sent to Security Hub in us-east-1"));
+    let found = c.securityhub.get_findings().send().await.unwrap();
+    assert_eq!(found.findings().len(), 2);
+}
+
+/// A new user's first try: no region, or no credentials, is one line and exit 2, before any
+/// call, and the SDK's own warnings stay out of it.
+#[test]
+fn missing_region_or_credentials_is_one_line_and_exit_2() {
+    let bare = |extra: &[(&str, &str)]| {
+        let mut cmd = Command::new(logmend_bin());
+        cmd.args(["scan"]).current_dir(repo_root()).env_clear().env("PATH", std::env::var("PATH").unwrap());
+        cmd.envs([
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+            ("HOME", "/nonexistent"),
+        ]);
+        cmd.envs(extra.iter().copied());
+        cmd.output().unwrap()
+    };
+    let no_region = bare(&[]);
+    assert_eq!(no_region.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&no_region.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("logmend: no region: pass --region"), "{err}");
+    assert!(no_region.stdout.is_empty());
+
+    let no_credentials = bare(&[("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")]);
+    assert_eq!(no_credentials.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&no_credentials.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("logmend: no AWS credentials"), "{err}");
+    assert!(no_credentials.stdout.is_empty(), "no control ran");
+}

@@ -158,9 +158,11 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// RFC 3339 with milliseconds, UTC, as ASFF's timestamps are written.
 pub fn rfc3339_millis(at: std::time::SystemTime) -> String {
-    aws_smithy_types::DateTime::from(at)
+    let millis = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    let whole = aws_smithy_types::DateTime::from_secs((millis / 1000) as i64)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+    format!("{}.{:03}Z", whole.trim_end_matches('Z'), millis % 1000)
 }
 
 /// The finding for one decision of the control `spec`, stamped `updated_at`; `None` for a
@@ -410,6 +412,12 @@ mod tests {
             event_id: None,
             event_name: None,
         }
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_342_400_123);
+        assert_eq!(rfc3339_millis(at), "2026-12-04T00:00:00.123Z");
     }
 
     #[test]

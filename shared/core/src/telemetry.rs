@@ -16,3 +16,33 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// The CLI's tracing: for a person at a terminal, plain lines, and the SDK's own warnings
+/// (the instance-metadata probe's, among others) left out unless `RUST_LOG` asks for them;
+/// piped or redirected, the same JSON lines as in Lambda.
+pub fn init_cli() {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(
+            "warn,aws_config=off,aws_smithy_runtime=off,aws_smithy_runtime_api=off,aws_runtime=off,aws_sdk_sts=off",
+        )
+    });
+    if std::io::stderr().is_terminal() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .without_time()
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .without_time()
+            .with_current_span(false)
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}

@@ -10,9 +10,11 @@ use logmend::controls::ControlSpec;
 use logmend::decision::{Decision, Mode, Verdict};
 use logmend::event::ApiCallEvent;
 use logmend::policy::{Placeholders, policy_document};
+use logmend::report::ReportContext;
 use logmend::sweep::{DEFAULT_CONCURRENCY, Summary};
 use logmend::{ClientSet, Config};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -39,8 +41,8 @@ struct Cli {
 enum Command {
     /// List the controls: id, Security Hub control, triggers, what compliant means.
     Controls {
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// Sweep every resource of the region; audit unless --fix.
     Scan {
@@ -50,11 +52,23 @@ enum Command {
         /// Make the changes (remediate mode). Without it nothing is written.
         #[arg(long)]
         fix: bool,
+        /// json: a decision per line; table; csv; asff: the Security Hub findings as a JSON
+        /// array; html: one self-contained page with a summary chart and a filterable table.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// Write the report here instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Resources evaluated at once.
         #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
         concurrency: u16,
+        /// Also send every decision to Security Hub as an ASFF finding (the account's own
+        /// product; Security Hub must be enabled in the region).
+        #[arg(long)]
+        security_hub: bool,
+        /// No progress bar and no summary line on standard error.
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Run one EventBridge event (a file, or - for stdin) as the deployed Lambda in the
     /// event's region would.
@@ -64,6 +78,9 @@ enum Command {
         fix: bool,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// Write the report here instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the least-privilege IAM policy the controls declare.
     Policy {
@@ -94,9 +111,18 @@ enum PolicyFormat {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+enum ListFormat {
+    Json,
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     Json,
     Table,
+    Csv,
+    Asff,
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -116,7 +142,7 @@ struct UsageError(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logmend::telemetry::init();
+    logmend::telemetry::init_cli();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -159,29 +185,41 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", logmend::template::to_yaml(&template)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { controls, fix, format, concurrency } => {
-            let config = cli_config(fix)?;
+        Command::Scan { controls, fix, format, output, concurrency, security_hub, quiet } => {
+            let mut config = cli_config(fix)?;
+            config.security_hub = security_hub;
             let settings = ClientSettings {
-                region: cli.region,
+                region: Some(preflight_region(cli.region, cli.profile.as_deref()).await?),
                 endpoint_url: cli.endpoint_url,
                 profile: cli.profile,
                 ..Default::default()
             };
             let sdk = load_sdk_config(&settings).await;
-            if sdk.region().is_none() {
-                return Err(UsageError("no region: pass --region or set AWS_REGION".into()).into());
-            }
+            preflight_credentials(&sdk).await?;
+            let region = settings.region.clone().unwrap_or_default();
             let app = logmend::app(config, ClientSet::new(&sdk));
             // The guards that need the account (an organization trail of another account)
             // work in a sweep too.
             let account = app.caller_account().await;
-            let mut printer = Printer::new(format);
+            let mut printer = Printer::new(format, output.as_deref(), !quiet)?;
             let only: Vec<&str> = controls.iter().map(|s| s.id).collect();
             let report = app.sweep(&only, usize::from(concurrency), account.as_deref(), |d| printer.decision(d)).await;
-            printer.finish(&report.summary)?;
+            let cx = ReportContext {
+                account: account.as_deref(),
+                region: &region,
+                mode: if fix { "remediate" } else { "audit" },
+                generated_at: &logmend::findings::rfc3339_millis(std::time::SystemTime::now()),
+            };
+            printer.finish(&report.summary, &cx, quiet)?;
+            if security_hub {
+                app.send_outputs(report.evaluations.iter().map(|e| &e.decision)).await?;
+                if !quiet {
+                    eprintln!("logmend: findings sent to Security Hub in {region}");
+                }
+            }
             Ok(exit_code(&report.summary))
         }
-        Command::Handle { event, fix, format } => {
+        Command::Handle { event, fix, format, output } => {
             let config = cli_config(fix)?;
             let bytes = read_event(&event)?;
             let value: serde_json::Value =
@@ -196,7 +234,7 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let sdk = load_sdk_config(&settings).await;
             let app = logmend::app(config, ClientSet::new(&sdk));
             let evaluations = app.handle_event(&value).await.map_err(|e| UsageError(format!("{event}: {e}")))?;
-            let mut printer = Printer::new(format);
+            let mut printer = Printer::new(format, output.as_deref(), false)?;
             let mut summary = Summary::default();
             for e in &evaluations {
                 printer.decision(&e.decision);
@@ -205,7 +243,13 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if evaluations.is_empty() {
                 eprintln!("logmend: no enabled control handles {} from {}", parsed.event_name, parsed.event_source);
             }
-            printer.finish(&summary)?;
+            let cx = ReportContext {
+                account: Some(&parsed.account),
+                region: &parsed.region,
+                mode: if fix { "remediate" } else { "audit" },
+                generated_at: &logmend::findings::rfc3339_millis(std::time::SystemTime::now()),
+            };
+            printer.finish(&summary, &cx, false)?;
             Ok(exit_code(&summary))
         }
     }
@@ -242,44 +286,100 @@ fn exit_code(summary: &Summary) -> ExitCode {
     }
 }
 
-/// Prints decisions as they come: JSON lines, or table rows.
+/// Where the report goes: standard output or the `--output` file; CSV through its writer.
+enum Sink {
+    Plain(Box<dyn Write + Send>),
+    Csv(csv::Writer<Box<dyn Write + Send>>),
+}
+
+/// Prints decisions as they come (JSON lines, table rows, CSV records), or keeps them for a
+/// report written at the end (ASFF, HTML); a progress spinner on a terminal's standard error.
 struct Printer {
     format: Format,
-    out: std::io::Stdout,
+    sink: Sink,
+    kept: Vec<Decision>,
+    progress: Option<indicatif::ProgressBar>,
+    /// A closed pipe (`| head`) ends the output, not the evaluation.
+    broken: bool,
 }
 
 impl Printer {
-    fn new(format: Format) -> Self {
-        let p = Self { format, out: std::io::stdout() };
-        if let Format::Table = format {
-            let _ = writeln!(p.out.lock(), "{:<13} {:<28} {:<70} REASON", "VERDICT", "CONTROL", "RESOURCE");
+    fn new(format: Format, output: Option<&std::path::Path>, progress: bool) -> anyhow::Result<Self> {
+        use std::io::IsTerminal;
+        let out: Box<dyn Write + Send> = match output {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path).map_err(|e| UsageError(format!("--output {}: {e}", path.display())))?,
+            )),
+            None => Box::new(std::io::stdout()),
+        };
+        let progress = (progress && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} evaluated in {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        let mut sink = match format {
+            Format::Csv => Sink::Csv(csv::Writer::from_writer(out)),
+            _ => Sink::Plain(out),
+        };
+        match &mut sink {
+            Sink::Csv(w) => w.write_record(logmend::report::CSV_HEADER)?,
+            Sink::Plain(w) if format == Format::Table => {
+                writeln!(w, "{:<13} {:<28} {:<70} REASON", "VERDICT", "CONTROL", "RESOURCE")?
+            }
+            Sink::Plain(_) => {}
         }
-        p
+        Ok(Self { format, sink, kept: Vec::new(), progress, broken: false })
     }
 
     fn decision(&mut self, d: &Decision) {
-        let mut out = self.out.lock();
-        // A closed pipe (`| head`) ends the output, not the evaluation.
-        let _ = match self.format {
-            Format::Json => writeln!(out, "{}", d.to_json_line()),
-            Format::Table => {
-                let changes: Vec<String> = d.changes.iter().map(|c| format!("{} {}", c.api, c.detail)).collect();
-                let mut line = format!("{:<13} {:<28} {:<70} {}", d.verdict.as_str(), d.control, d.resource, d.reason);
-                for c in changes {
-                    line.push_str(&format!(
-                        "\n{:<13} {:<28} {:<70}   {} {c}",
-                        "",
-                        "",
-                        "",
-                        if d.verdict == Verdict::Noncompliant { "would:" } else { "did:" }
-                    ));
-                }
-                writeln!(out, "{line}")
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            bar.set_message(format!("({}: {})", d.control, d.verdict.as_str()));
+        }
+        if self.broken {
+            return;
+        }
+        let written = match (&mut self.sink, self.format) {
+            (_, Format::Asff | Format::Html) => {
+                self.kept.push(d.clone());
+                Ok(())
             }
+            (Sink::Csv(w), _) => w
+                .write_record(logmend::report::csv_row(d))
+                .and_then(|()| w.flush().map_err(Into::into))
+                .map_err(std::io::Error::other),
+            (Sink::Plain(w), Format::Table) => writeln!(w, "{}", table_row(d)),
+            (Sink::Plain(w), _) => writeln!(w, "{}", d.to_json_line()),
         };
+        self.broken = written.is_err();
     }
 
-    fn finish(&mut self, summary: &Summary) -> anyhow::Result<()> {
+    fn finish(&mut self, summary: &Summary, cx: &ReportContext<'_>, quiet: bool) -> anyhow::Result<()> {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let report = match self.format {
+            Format::Asff => Some(serde_json::to_string_pretty(&logmend::report::asff(&self.kept))? + "\n"),
+            Format::Html => Some(logmend::report::html(&self.kept, cx)),
+            _ => None,
+        };
+        let flushed = match &mut self.sink {
+            Sink::Plain(w) => report.map_or(Ok(()), |r| w.write_all(r.as_bytes())).and_then(|()| w.flush()),
+            Sink::Csv(w) => w.flush(),
+        };
+        // A closed pipe is the reader's choice; a file that cannot be written is an error.
+        if let Err(e) = flushed
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
+        if quiet {
+            return Ok(());
+        }
         let parts: Vec<String> = Verdict::ALL
             .iter()
             .map(|v| (v, summary.count(*v)))
@@ -292,13 +392,66 @@ impl Printer {
     }
 }
 
-fn print_controls(format: Format) -> anyhow::Result<()> {
+fn table_row(d: &Decision) -> String {
+    let mut line = format!("{:<13} {:<28} {:<70} {}", d.verdict.as_str(), d.control, d.resource, d.reason);
+    for c in &d.changes {
+        line.push_str(&format!(
+            "\n{:<13} {:<28} {:<70}   {} {} {}",
+            "",
+            "",
+            "",
+            if d.verdict == Verdict::Noncompliant { "would:" } else { "did:" },
+            c.api,
+            c.detail
+        ));
+    }
+    line
+}
+
+/// The region, from --region, the environment or the profile, never from the instance
+/// metadata service: on a laptop that probe only prints warnings and waits. None is a usage
+/// error, said in one line before any work.
+async fn preflight_region(region: Option<String>, profile: Option<&str>) -> anyhow::Result<String> {
+    use aws_config::meta::region::RegionProviderChain;
+    if let Some(r) = region {
+        return Ok(r);
+    }
+    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = profile {
+        from_profile = from_profile.profile_name(p);
+    }
+    let chain = RegionProviderChain::first_try(aws_config::environment::EnvironmentVariableRegionProvider::new())
+        .or_else(from_profile.build());
+    chain.region().await.map(|r| r.to_string()).ok_or_else(|| {
+        UsageError("no region: pass --region, set AWS_REGION, or set region in the profile".into()).into()
+    })
+}
+
+/// Credentials before any call: without them every control would report its own failure.
+async fn preflight_credentials(sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(UsageError(
+            "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login"
+                .into(),
+        )
+        .into());
+    };
+    provider.provide_credentials().await.map(|_| ()).map_err(|e| {
+        UsageError(format!(
+            "no AWS credentials ({e}): set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login"
+        ))
+        .into()
+    })
+}
+
+fn print_controls(format: ListFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for s in logmend::all_specs() {
         let triggers: Vec<String> =
             s.triggers.iter().map(|t| format!("{}: {}", t.event_source, t.event_names.join(", "))).collect();
         match format {
-            Format::Json => writeln!(
+            ListFormat::Json => writeln!(
                 out,
                 "{}",
                 serde_json::json!({
@@ -308,7 +461,7 @@ fn print_controls(format: Format) -> anyhow::Result<()> {
                     "writes": s.writes.iter().map(|p| p.action).collect::<Vec<_>>(),
                 })
             )?,
-            Format::Table => {
+            ListFormat::Table => {
                 let hub = if s.security_hub.is_empty() {
                     "no Security Hub control".into()
                 } else {
