@@ -15,6 +15,8 @@ BUILD_STAMP  := $(BUILD_VENV)/.installed
 # One function per family (shared/src/lib.rs FAMILIES); tests/it/dependencies.rs holds the
 # folders and the registry equal.
 FUNCTIONS    := $(notdir $(wildcard functions/*))
+# The CDK construct's npm packages (aws-cdk-lib, the cdk CLI, typescript), pinned by its lock.
+CDK_STAMP    := infra/cdk/node_modules/.installed
 # Headless Chromium renders the HTML report in the tests (Debian's package; as root on CI).
 CHROMIUM     ?= /usr/bin/chromium
 # One build for tests and demo: `cargo test --workspace` enables the SDKs' test-util
@@ -53,11 +55,15 @@ $(BUILD_STAMP): infra/requirements-build.txt
 	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-build.txt
 	touch $@
 
+$(CDK_STAMP): infra/cdk/package.json infra/cdk/package-lock.json
+	npm ci --prefix infra/cdk --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(VENV_STAMP) lint-template $(CHROMIUM)
+test: $(VENV_STAMP) lint-template $(CHROMIUM) $(CDK_STAMP)
 	$(CARGO) fmt --all --check
 	CHROMIUM=$(CHROMIUM) $(CARGO) test --workspace --locked
 

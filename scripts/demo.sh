@@ -57,6 +57,9 @@ step "after: audit scan again (exit 0 = nothing left to fix; the alarm email wai
 show "logmend scan --format table"
 "$logmend" scan --format table
 echo "exit status: 0"
+show "logmend scan --quiet --format html --output target/logmend-report.html"
+"$logmend" scan --quiet --format html --output "$root/target/logmend-report.html"
+echo "the report: $root/target/logmend-report.html (one self-contained page: open it in a browser)"
 
 step "what the resources look like now (broker logs and the MySQL parameter groups wait for a reboot: pending; the network logs go to logmend-logs-ACCOUNT-REGION and the log group aws-waf-logs-logmend)"
 "$python" "$root/scripts/demo_resources.py" show

@@ -63,7 +63,8 @@ impl Template {
     }
 
     /// A policy document's statements as a mode deploys them: statements under
-    /// `Fn::If: [IsRemediate, s, AWS::NoValue]` only in remediate mode.
+    /// `Fn::If: [IsRemediate, s, AWS::NoValue]` only in remediate mode; those under an
+    /// output's opt-in (`SendsFindings`, `Notifies`) as if it were on, the most they grant.
     pub fn document_statements(document: &Value, mode: Mode) -> Vec<&Value> {
         let statements = document["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
         statements
@@ -71,12 +72,12 @@ impl Template {
             .filter_map(|s| match s.get("Fn::If") {
                 None => Some(s),
                 Some(branches) => {
-                    assert_eq!(
-                        branches[0], "IsRemediate",
-                        "a statement is conditioned on something other than the mode"
-                    );
                     assert_eq!(branches[2]["Ref"], "AWS::NoValue", "the else branch of a conditioned statement grants");
-                    (mode == Mode::Remediate).then_some(&branches[1])
+                    match branches[0].as_str() {
+                        Some("IsRemediate") => (mode == Mode::Remediate).then_some(&branches[1]),
+                        Some("SendsFindings" | "Notifies") => Some(&branches[1]),
+                        other => panic!("a statement is conditioned on {other:?}, not the mode or an output"),
+                    }
                 }
             })
             .collect()
@@ -172,8 +173,18 @@ pub fn check_function(
         "sqs:GetQueueAttributes",
     ]
     .into();
+    // The outputs' two actions, each on one resource: the account's own Security Hub product
+    // and the notify topic.
+    let own_product = serde_json::json!({ "Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default" });
+    let notify_topic = serde_json::json!({ "Ref": "NotifyTopicArn" });
     for s in Template::role_statements(role, "plumbing", Mode::Remediate) {
-        for action in strings(&s["Action"]) {
+        let actions = strings(&s["Action"]);
+        if actions == ["securityhub:BatchImportFindings"] && s["Resource"] == own_product
+            || actions == ["sns:Publish"] && s["Resource"] == notify_topic
+        {
+            continue;
+        }
+        for action in actions {
             if !allowed.contains(action.as_str()) {
                 problems.push(format!("{name}: plumbing grants {action}"));
             }

@@ -1,6 +1,7 @@
 //! Integration tests against the fidelity-patched local AWS emulator (tests/emulator).
 
 mod account;
+mod cdk;
 mod cis_alarms;
 mod cli;
 mod cloudtrail;

@@ -289,7 +289,7 @@ fn exit_code(summary: &Summary) -> ExitCode {
 /// Where the report goes: standard output or the `--output` file; CSV through its writer.
 enum Sink {
     Plain(Box<dyn Write + Send>),
-    Csv(csv::Writer<Box<dyn Write + Send>>),
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
 }
 
 /// Prints decisions as they come (JSON lines, table rows, CSV records), or keeps them for a
@@ -322,7 +322,7 @@ impl Printer {
             bar
         });
         let mut sink = match format {
-            Format::Csv => Sink::Csv(csv::Writer::from_writer(out)),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
             _ => Sink::Plain(out),
         };
         match &mut sink {
