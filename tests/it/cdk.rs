@@ -8,6 +8,17 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 
+/// `tsc` once per test run: the tests of this module run at once, and a second compile would
+/// rewrite dist/ under the other's feet.
+fn compiled() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let cdk = repo_root().join("infra/cdk");
+    BUILT.get_or_init(|| {
+        npx(&cdk, &["tsc"], &[]);
+    });
+    cdk
+}
+
 fn npx(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let out = Command::new("npx")
         .args(args)
@@ -27,8 +38,7 @@ fn npx(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
 
 #[test]
 fn cdk_synth_of_the_example_app_matches_the_sam_template_and_passes_cfn_lint() {
-    let cdk = repo_root().join("infra/cdk");
-    npx(&cdk, &["tsc"], &[]);
+    let cdk = compiled();
     let out = std::env::temp_dir().join(format!("logmend-cdk-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     npx(
@@ -89,8 +99,7 @@ fn cdk_synth_of_the_example_app_matches_the_sam_template_and_passes_cfn_lint() {
 /// A prop the template would refuse fails at synth and says which and why.
 #[test]
 fn a_bad_prop_is_refused_naming_the_parameter() {
-    let cdk = repo_root().join("infra/cdk");
-    npx(&cdk, &["tsc"], &[]);
+    let cdk = compiled();
     let script = "const { Logmend } = require('./dist/lib/logmend'); const { App, Stack } = require('aws-cdk-lib');\n\
         try { new Logmend(new Stack(new App(), 'S'), 'L', { retentionDays: 42 }); console.log('accepted'); }\n\
         catch (e) { console.log(e.message); }";
