@@ -5,7 +5,10 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_json(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+}
+
+fn init_json(filter: EnvFilter) {
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -35,14 +38,6 @@ pub fn init_cli() {
             .with_writer(std::io::stderr)
             .try_init();
     } else {
-        let _ = tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .with_ansi(false)
-            .without_time()
-            .with_current_span(false)
-            .with_target(false)
-            .with_writer(std::io::stderr)
-            .try_init();
+        init_json(filter);
     }
 }
