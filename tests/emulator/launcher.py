@@ -657,17 +657,7 @@ def _role_documents(role) -> list[dict]:
 
 def _role_allows(role, action: str) -> bool:
     """IAM's answer for an identity policy on Resource "*": some Allow, no Deny."""
-    allowed = False
-    for doc in _role_documents(role):
-        for stmt in _as_list(doc.get("Statement")):
-            if "*" not in _as_list(stmt.get("Resource")):
-                continue
-            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(stmt.get("Action"))):
-                continue
-            if stmt.get("Effect") == "Deny":
-                return False
-            allowed = allowed or stmt.get("Effect") == "Allow"
-    return allowed
+    return _role_allows_on(role, action, "*")
 
 
 @patch
