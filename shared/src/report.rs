@@ -24,21 +24,25 @@ pub const CSV_HEADER: [&str; 11] = [
 ];
 
 pub fn csv_row(d: &Decision) -> [String; 11] {
-    let spec = crate::spec(d.control).ok();
-    let changes: Vec<String> = d.changes.iter().map(|c| format!("{} {}", c.api, c.detail)).collect();
+    let (hub, severity) = hub_and_severity(d);
     [
         d.verdict.as_str().to_owned(),
         d.control.to_owned(),
-        spec.map(|s| s.security_hub.join(" ")).unwrap_or_default(),
-        spec.map(|s| s.severity.as_str().to_owned()).unwrap_or_default(),
+        hub,
+        severity.to_owned(),
         d.resource.clone(),
         d.account.clone(),
         d.region.clone(),
         d.mode.as_str().to_owned(),
         d.reason.clone(),
-        changes.join("; "),
+        d.changes_text(),
         d.error_code.clone().unwrap_or_default(),
     ]
+}
+
+/// The control's Security Hub ids (space-separated) and its severity, empty for an unknown id.
+fn hub_and_severity(d: &Decision) -> (String, &'static str) {
+    crate::spec(d.control).map(|s| (s.security_hub.join(" "), s.severity.as_str())).unwrap_or_default()
 }
 
 /// The decisions' findings, as `--format asff` prints them and Security Hub would store them.
@@ -144,18 +148,18 @@ svg text{{font-size:12px}} .muted{{color:#757575}}
 "#,
     );
     for d in decisions {
-        let row = csv_row(d);
+        let (hub, severity) = hub_and_severity(d);
         let _ = writeln!(
             page,
             r#"<tr data-verdict="{v}" data-control="{c}"><td><span class="verdict" style="background:{col}">{v}</span></td><td>{c}</td><td>{hub}</td><td>{sev}</td><td>{res}</td><td>{reason}</td><td>{changes}</td></tr>"#,
             v = d.verdict.as_str(),
             col = colour(d.verdict),
             c = escape(d.control),
-            hub = escape(&row[2]),
-            sev = escape(&row[3]),
+            hub = escape(&hub),
+            sev = escape(severity),
             res = escape(&d.resource),
             reason = escape(&d.reason),
-            changes = escape(&row[9]),
+            changes = escape(&d.changes_text()),
         );
     }
     page.push_str(

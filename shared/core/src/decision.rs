@@ -107,6 +107,11 @@ impl Decision {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"decision not serialisable: {e}\"}}"))
     }
 
+    /// The changes as one line, `api detail; api detail`, as reports and findings show them.
+    pub fn changes_text(&self) -> String {
+        self.changes.iter().map(|c| format!("{} {}", c.api, c.detail)).collect::<Vec<_>>().join("; ")
+    }
+
     /// Print on stdout, one line, with its embedded-metric block ([`crate::metrics`]): in
     /// Lambda stdout goes to CloudWatch Logs, where the lines can be queried as JSON and are
     /// counted as metrics; the CLI prints the same objects without the block.

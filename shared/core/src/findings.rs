@@ -185,8 +185,7 @@ pub fn finding(decision: &Decision, spec: Option<&ControlSpec>, updated_at: &str
         product_fields.insert("logmend/error_code", code.clone());
     }
     if !decision.changes.is_empty() {
-        let changes: Vec<String> = decision.changes.iter().map(|c| format!("{} {}", c.api, c.detail)).collect();
-        product_fields.insert("logmend/changes", truncate(&changes.join("; "), 4096));
+        product_fields.insert("logmend/changes", truncate(&decision.changes_text(), 4096));
     }
     Some(Finding {
         schema_version: SCHEMA_VERSION,
