@@ -88,7 +88,10 @@ export class Logmend extends Construct {
   constructor(scope: Construct, id: string, props: LogmendProps = {}) {
     super(scope, id);
     const templateFile = props.templateFile ?? DEFAULT_TEMPLATE;
-    const declared = readParameters(templateFile);
+    const { Parameters: declared = {}, Resources: resources = {} } = readTemplate(templateFile) as {
+      Parameters?: Record<string, TemplateParameter>;
+      Resources?: Record<string, { Type: string; Properties: any }>;
+    };
     const values: TemplateParameters = { ...props.parameters };
     const set = (name: string, value: string | number | undefined) => {
       if (value !== undefined) values[name] = value;
@@ -103,9 +106,6 @@ export class Logmend extends Construct {
     for (const [name, value] of Object.entries(values)) {
       checkParameter(name, value, declared[name]);
     }
-    // Props become the defaults of the template's own parameters: the synthesized template is
-    // the SAM template with other defaults, and `cdk deploy --parameters` can still set any.
-    const resources = readResources(templateFile);
     // Resources naming what only SAM's transform makes (a function's rule, `<Function><Event>`)
     // are passed through as written; CloudFormation resolves them after the transform.
     const dehydrated = Object.keys(resources).filter((id) => namesSamGenerated(resources[id], resources));
@@ -114,6 +114,8 @@ export class Logmend extends Construct {
       preserveLogicalIds: true,
       dehydratedResources: dehydrated,
     });
+    // Props become the defaults of the template's own parameters: the synthesized template is
+    // the SAM template with other defaults, and `cdk deploy --parameters` can still set any.
     for (const [name, value] of Object.entries(values)) {
       this.template.getParameter(name).default = value;
     }
@@ -159,13 +161,6 @@ function namesSamGenerated(resource: unknown, resources: Record<string, unknown>
   return walk(resource);
 }
 
-function readParameters(file: string): Record<string, TemplateParameter> {
-  return readTemplate(file).Parameters ?? {};
-}
-
-function readResources(file: string): Record<string, { Type: string; Properties: any }> {
-  return readTemplate(file).Resources ?? {};
-}
 
 /** The template's own rules for a parameter, so a bad prop fails at synth, naming itself. */
 export function checkParameter(name: string, value: string | number, p: TemplateParameter | undefined): void {
