@@ -100,15 +100,7 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
     let url = queue(&c).await;
-    let creates: Vec<_> = (0..GROUPS)
-        .map(|i| {
-            let logs = c.logs.clone();
-            async move {
-                logs.create_log_group().log_group_name(format!("/fanout/group-{i:05}")).send().await.unwrap();
-            }
-        })
-        .collect();
-    crate::log_retention::futures_buffered(creates, 16).await;
+    crate::log_retention::create_log_groups(&c, (0..GROUPS).map(|i| format!("/fanout/group-{i:05}"))).await;
     let app = function(&logmend::logs::FAMILY, config(Mode::Remediate), &url, &c);
     // The harness's clients try each call 3 times: all three attempts of the first evaluation
     // of this group are throttled, the retry of the message succeeds.

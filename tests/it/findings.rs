@@ -113,15 +113,7 @@ async fn a_sweep_of_250_findings_goes_in_three_batches() {
     let emulator = Emulator::start();
     let c = emulator.clients("us-east-1");
     c.securityhub.enable_security_hub().send().await.unwrap();
-    let creates: Vec<_> = (0..250)
-        .map(|i| {
-            let logs = c.logs.clone();
-            async move {
-                logs.create_log_group().log_group_name(format!("/many/{i:03}")).send().await.unwrap();
-            }
-        })
-        .collect();
-    crate::log_retention::futures_buffered(creates, 16).await;
+    crate::log_retention::create_log_groups(&c, (0..250).map(|i| format!("/many/{i:03}"))).await;
     let app = function(Mode::Audit, &c, |_| ());
     let report = app.sweep(&[], 8, Some(ACCOUNT), |_| ()).await;
     assert_eq!(report.summary.total, 250);

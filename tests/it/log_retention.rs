@@ -249,6 +249,19 @@ pub(crate) async fn futures_buffered<F: std::future::Future<Output = ()>>(future
     futures::stream::iter(futures).buffer_unordered(n).collect::<Vec<()>>().await;
 }
 
+/// Log groups that never expire, sixteen CreateLogGroup calls at a time.
+pub(crate) async fn create_log_groups(c: &logmend_integration::AwsClients, names: impl Iterator<Item = String>) {
+    let creates: Vec<_> = names
+        .map(|name| {
+            let logs = c.logs.clone();
+            async move {
+                logs.create_log_group().log_group_name(name).send().await.unwrap();
+            }
+        })
+        .collect();
+    futures_buffered(creates, 16).await;
+}
+
 #[tokio::test]
 async fn the_sweep_reads_exemptions_in_one_call_not_one_per_group() {
     let emulator = Emulator::start();
