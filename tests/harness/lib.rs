@@ -154,6 +154,10 @@ pub struct EmulatorOptions {
     pub mq_reboot_seconds: f64,
     /// Seconds a new DB cluster stays `creating` (moto: only in CreateDBCluster's own answer).
     pub rds_create_seconds: f64,
+    /// Milliseconds every request takes (AWS's service time; 0: moto's own pace).
+    pub service_ms: f64,
+    /// `LOGMEND_EMULATOR_QUOTAS`: "aws" (the published API rate quotas), a JSON file, or off.
+    pub quotas: Option<String>,
 }
 
 pub struct Emulator {
@@ -194,6 +198,8 @@ impl Emulator {
             .env("LOGMEND_EMULATOR_IAM_PROPAGATION_SECONDS", options.iam_propagation_seconds.to_string())
             .env("LOGMEND_EMULATOR_MQ_REBOOT_SECONDS", options.mq_reboot_seconds.to_string())
             .env("LOGMEND_EMULATOR_RDS_CREATE_SECONDS", options.rds_create_seconds.to_string())
+            .env("LOGMEND_EMULATOR_SERVICE_MS", options.service_ms.to_string())
+            .env("LOGMEND_EMULATOR_QUOTAS", options.quotas.as_deref().unwrap_or("off"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -1460,3 +1460,118 @@ async fn securityhub_imports_check_the_hub_the_limits_the_product_and_updated_at
     import(vec![asff("a", own, "123456789012", "2026-12-03T00:00:01.000Z", "PASSED")]).await.unwrap();
     assert_eq!(status().await, "PASSED", "a later one updates");
 }
+
+/// Clients that never retry: a throttled call comes back as the service's own error.
+fn unretried(emulator: &Emulator) -> logmend_integration::AwsClients {
+    let sdk = emulator.sdk_config("us-east-1").into_builder().retry_config(aws_config::retry::RetryConfig::disabled());
+    logmend_integration::AwsClients::new(&sdk.build())
+}
+
+/// AWS's service time: every call takes it, and calls made at once are served at once (each on
+/// its own thread), as on AWS, not one after the other.
+#[tokio::test]
+async fn service_time_is_taken_by_every_call_and_calls_overlap() {
+    let emulator = Emulator::start_with(EmulatorOptions { service_ms: 300.0, ..Default::default() });
+    let c = emulator.clients("us-east-1");
+    let started = std::time::Instant::now();
+    c.logs.describe_log_groups().send().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300), "one call: {:?}", started.elapsed());
+
+    let started = std::time::Instant::now();
+    let calls = (0..8).map(|_| c.logs.describe_log_groups().send());
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    let both = started.elapsed();
+    assert!(both >= Duration::from_millis(300), "{both:?}");
+    // Served one after the other they would take 8 × 300 ms.
+    assert!(both < Duration::from_millis(1500), "8 calls at once took {both:?}: not overlapped");
+}
+
+/// The published quotas: CloudWatch Logs' PutRetentionPolicy allows 5 a second per account and
+/// region, then answers ThrottlingException; another region's bucket is its own, and the bucket
+/// refills.
+#[tokio::test]
+async fn api_quotas_throttle_per_action_account_and_region() {
+    let emulator = Emulator::start_with(EmulatorOptions { quotas: Some("aws".into()), ..Default::default() });
+    let c = unretried(&emulator);
+    for i in 0..8 {
+        c.logs.create_log_group().log_group_name(format!("/q/{i}")).send().await.unwrap();
+    }
+    let put = |i: usize| c.logs.put_retention_policy().log_group_name(format!("/q/{i}")).retention_in_days(365).send();
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        codes.push(code(put(i).await));
+    }
+    let ok = codes.iter().filter(|c| *c == "<succeeded>").count();
+    // The bucket holds 5; the 8 calls take a few milliseconds, which refill at most one more.
+    assert!((5..=6).contains(&ok), "{codes:?}");
+    assert!(codes.iter().all(|c| c == "<succeeded>" || c == "ThrottlingException"), "{codes:?}");
+    assert_eq!(code(c.logs.describe_log_groups().send().await), "<succeeded>", "DescribeLogGroups has its own bucket");
+
+    let west = logmend_integration::AwsClients::new(
+        &emulator
+            .sdk_config("us-west-2")
+            .into_builder()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    west.logs.create_log_group().log_group_name("/q/west").send().await.unwrap();
+    let west_put = west.logs.put_retention_policy().log_group_name("/q/west").retention_in_days(365).send().await;
+    assert_eq!(code(west_put), "<succeeded>", "us-west-2 has its own bucket");
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(code(put(0).await), "<succeeded>", "the bucket refills at 5 a second");
+
+    let (_, pace) = emulator.http("GET", "/logmend-emulator/pace", "");
+    let pace: serde_json::Value = serde_json::from_str(&pace).unwrap();
+    assert!(pace["throttled"]["logs:PutRetentionPolicy"].as_u64().unwrap() >= 2, "{pace}");
+}
+
+/// Each service throttles with its own error, which the SDK knows for a throttle: RDS
+/// `Throttling`, EC2 `RequestLimitExceeded` (an HTTP 503), the Tagging API `ThrottledException`;
+/// logmend takes each for a transient failure.
+#[tokio::test]
+async fn throttling_errors_are_each_services_own() {
+    let table = std::env::temp_dir().join(format!("logmend-quotas-{}.json", std::process::id()));
+    let rows = serde_json::json!([
+        {"service": "rds", "action": "*", "rate": 0.001, "burst": 1, "per_action": false},
+        {"service": "ec2", "action": "Describe*", "rate": 0.001, "burst": 1},
+        {"service": "tagging", "action": "GetResources", "rate": 0.001, "burst": 1},
+    ]);
+    std::fs::write(&table, rows.to_string()).unwrap();
+    let emulator =
+        Emulator::start_with(EmulatorOptions { quotas: Some(table.display().to_string()), ..Default::default() });
+    let c = unretried(&emulator);
+    async fn twice<T, E, F, Fut>(f: F) -> Result<(), (String, Option<u16>, bool)>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<
+                Output = Result<
+                    T,
+                    aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+                >,
+            >,
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        f().await.map_err(|e| (format!("first call: {e:?}"), None, false))?;
+        match f().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let e = logmend::aws::AwsError::from_sdk("test", "", e);
+                Err((e.code_or_kind(), status, e.is_transient()))
+            }
+        }
+    }
+
+    let rds = twice(|| c.rds.describe_db_instances().send()).await.err();
+    assert_eq!(rds, Some(("Throttling".into(), Some(400), true)), "RDS's actions share the account's bucket");
+    assert_eq!(code(c.rds.describe_db_clusters().send().await), "Throttling");
+    let ec2 = twice(|| c.ec2.describe_vpcs().send()).await.err();
+    assert_eq!(ec2, Some(("RequestLimitExceeded".into(), Some(503), true)));
+    assert_eq!(code(c.ec2.describe_subnets().send().await), "<succeeded>", "each EC2 API has its own bucket");
+    let tagging = twice(|| c.tagging.get_resources().send()).await.err();
+    assert_eq!(tagging, Some(("ThrottledException".into(), Some(400), true)));
+    let _ = std::fs::remove_file(table);
+}
