@@ -28,6 +28,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import botocore.config
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
@@ -44,9 +45,15 @@ ACCOUNT = "123456789012"
 
 
 class Emulator:
-    def __init__(self) -> None:
+    """The project's emulator. service_ms and quotas: AWS's pace (LOGMEND_EMULATOR_SERVICE_MS,
+    LOGMEND_EMULATOR_QUOTAS); the defaults are moto's own pace."""
+
+    def __init__(self, service_ms: float = 0, quotas: str = "off") -> None:
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="logmend-bench-"))
-        env = dict(os.environ, MOTO_RECORDER_FILEPATH=str(self.dir / "recording.jsonl"))
+        self.service_ms = service_ms
+        self.quotas = quotas
+        env = dict(os.environ, MOTO_RECORDER_FILEPATH=str(self.dir / "recording.jsonl"),
+                   LOGMEND_EMULATOR_SERVICE_MS=str(service_ms), LOGMEND_EMULATOR_QUOTAS=quotas)
         self.proc = subprocess.Popen(
             [str(PYTHON), str(ROOT / "tests/emulator/launcher.py"), "--port", "0", "--exit-on-stdin-eof"],
             cwd=self.dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -66,6 +73,13 @@ class Emulator:
         """Forget every resource (moto's reset), keep recording."""
         self.post("/moto-api/reset")
         self.post("/moto-api/recorder/start-recording")
+
+    def pace(self) -> dict:
+        """Requests served and throttled per call since the last pace_reset, and the quotas."""
+        return json.loads(urllib.request.urlopen(self.endpoint + "/logmend-emulator/pace").read())
+
+    def pace_reset(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(self.endpoint + "/logmend-emulator/pace", method="DELETE")).read()
 
     def calls(self) -> list[str]:
         data = urllib.request.urlopen(self.endpoint + "/moto-api/recorder/download-recording").read().decode()
@@ -97,8 +111,10 @@ class Emulator:
         )
 
     def client(self, service: str):
+        # Set-up and checks are not what is measured: with the quotas on they retry patiently.
+        config = botocore.config.Config(retries={"max_attempts": 20, "mode": "standard"}, max_pool_connections=64)
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="bench", aws_secret_access_key="bench")
+                            aws_access_key_id="bench", aws_secret_access_key="bench", config=config)
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -195,9 +211,19 @@ def event_for(control: str, emu: Emulator, n: int, compliant: bool) -> dict:
 
 CONTROLS = ["mq-broker-logs", "rds-cluster-audit-logs", "rds-instance-log-exports", "cloudtrail-cloudwatch-logs",
             "log-group-retention"]
-FUNCTION_OF = {"mq-broker-logs": "mq-broker-logs", "rds-cluster-audit-logs": "rds-audit-logs",
-               "rds-instance-log-exports": "rds-audit-logs", "cloudtrail-cloudwatch-logs": "trail-cloudwatch",
-               "log-group-retention": "log-retention"}
+# The event each function's cold start is measured with: a compliant resource of one of its
+# controls where event_for makes one, otherwise a sample event of its family (its resource
+# absent here: the function reads it once and finds it gone).
+FUNCTION_EVENT = {"mq-broker-logs": "mq-broker-logs", "rds-audit-logs": "rds-instance-log-exports",
+                  "trail-cloudwatch": "cloudtrail-cloudwatch-logs", "log-retention": "log-group-retention",
+                  "cis-alarms": "logs/delete-metric-filter.json", "network-logs": "ec2/create-vpc.json",
+                  "workload-logs": "lambda/create-function.json",
+                  "account-logs": "config/stop-configuration-recorder.json"}
+
+
+def function_event(function: str, emu: Emulator, n: int) -> dict:
+    what = FUNCTION_EVENT[function]
+    return sample(what) if what.endswith(".json") else event_for(what, emu, n, compliant=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -306,8 +332,7 @@ def measure_cold_starts(emu: Emulator, runs: int) -> list[dict]:
     for function in FUNCTIONS:
         inits, rsss = [], []
         for i in range(runs):
-            control = next(c for c, f in FUNCTION_OF.items() if f == function)
-            event = event_for(control, emu, 10_000 + i * 10 + FUNCTIONS.index(function), compliant=True)
+            event = function_event(function, emu, 10_000 + i * 10 + FUNCTIONS.index(function))
             init_ms, _, rss = cold_start(function, event, emu)
             inits.append(init_ms)
             rsss.append(rss)
@@ -370,12 +395,21 @@ POLICY = """policies:
 
 
 def populate(emu: Emulator, count: int) -> None:
+    """count log groups, 9 in 10 never expiring; made 32 at a time (at 25 ms a call, one after
+    the other would take minutes), then the emulator's pace counters start from zero."""
+    import concurrent.futures
+
     logs = emu.client("logs")
-    for i in range(count):
+
+    def make(i: int) -> None:
         name = f"/app/service-{i:05d}"
         logs.create_log_group(logGroupName=name)
         if i % 10 == 0:
             logs.put_retention_policy(logGroupName=name, retentionInDays=3653)  # compliant already
+
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        list(pool.map(make, range(count)))
+    emu.pace_reset()
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -385,19 +419,60 @@ def proc_cpu_s(pid: int) -> float:
 
 
 class Timed:
-    """Wall time of a command, its own CPU time, and the emulator's CPU time meanwhile."""
+    """Wall time of a command, its own CPU time, the emulator's CPU time meanwhile, and the
+    calls the emulator served and throttled meanwhile (its pace counters)."""
 
-    def __init__(self, cmd: list[str], emu: Emulator) -> None:
+    def __init__(self, cmd: list[str], emu: Emulator, env: dict | None = None, run=None) -> None:
         import resource
 
+        emu.pace_reset()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         emu_before = proc_cpu_s(emu.proc.pid)
         started = time.perf_counter()
-        self.proc = subprocess.run(cmd, env=emu.env(), capture_output=True, text=True, check=False)
+        if run is not None:
+            self.proc = run()
+        else:
+            self.proc = subprocess.run(cmd, env=env or emu.env(), capture_output=True, text=True, check=False)
         self.wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         self.emulator_cpu = proc_cpu_s(emu.proc.pid) - emu_before
+        pace = emu.pace()
+        self.served = pace["served"]
+        self.throttled = sum(pace["throttled"].values())
+        self.calls = sum(self.served.values())
+        self.quotas = pace["quotas"]
+        self.failed = 0
+        self.unfixed = 0
+
+    def verdicts(self) -> dict:
+        out: dict[str, int] = {}
+        for line in self.proc.stdout.splitlines():
+            try:
+                verdict = json.loads(line).get("verdict")
+            except (ValueError, AttributeError):
+                continue
+            if verdict:
+                out[verdict] = out.get(verdict, 0) + 1
+        return out
+
+    def quota_floor(self) -> float:
+        """The least time AWS's quotas allow for the calls made: per bucket, the calls beyond its
+        burst at its refill rate; the slowest bucket bounds the run."""
+        floor = 0.0
+        for q in self.quotas:
+            import fnmatch
+
+            matching = {c: n for c, n in self.served.items()
+                        if c.split(":", 1)[0] == q["service"] and fnmatch.fnmatchcase(c.split(":", 1)[1], q["action"])}
+            groups = [[n] for n in matching.values()] if q["per_action"] else [list(matching.values())]
+            for g in groups:
+                floor = max(floor, max(0.0, sum(g) - q["burst"]) / q["rate"])
+        return floor
+
+    def service_floor(self, service_ms: float, concurrency: int) -> float:
+        """calls × service time ÷ concurrency."""
+        return self.calls * service_ms / 1000 / concurrency
 
 
 def fixed_count(emu: Emulator) -> int:
@@ -408,28 +483,192 @@ def fixed_count(emu: Emulator) -> int:
     return n
 
 
-def measure_sweeps(emu: Emulator, sizes: list[int]) -> list[dict]:
+# logmend's --concurrency for the CLI sweep (its default), and Cloud Custodian's: its retention
+# action and its describe pages are made one after the other.
+LOGMEND_CONCURRENCY = 8
+CUSTODIAN_CONCURRENCY = 1
+
+
+def run_fanout(emu: Emulator, function: str, fix: bool, concurrency: int) -> subprocess.CompletedProcess:
+    """The deployed path: the function's schedule event lists the log groups onto its queue, then
+    `concurrency` copies of the function (the event source mapping's maximum concurrency) take
+    batches of ten from it until it is empty, as Lambda's SQS poller hands them out."""
+    sqs = emu.client("sqs")
+    url = sqs.create_queue(QueueName=f"bench-sweep-{time.time_ns()}",
+                           Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    emu.pace_reset()
+    api = QueueRuntime(sqs, url, arn)
+    env = emu.env()
+    env.update(AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{api.server.server_port}",
+               LOGMEND_MODE="remediate" if fix else "audit", LOGMEND_QUEUE_URL=url,
+               AWS_LAMBDA_FUNCTION_NAME=f"logmend-{function}", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
+               AWS_LAMBDA_FUNCTION_VERSION="$LATEST", AWS_LAMBDA_LOG_STREAM_NAME="bench",
+               AWS_LAMBDA_LOG_GROUP_NAME="/bench")
+    procs = [subprocess.Popen([str(RELEASE / function)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) for _ in range(concurrency)]
+    outs = []
+    try:
+        api.done.wait(7200)
+    finally:
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            outs.append(proc.communicate()[0])
+        api.close()
+    return subprocess.CompletedProcess(["fan-out"], 0, "".join(outs), "")
+
+
+class QueueRuntime:
+    """A Lambda Runtime API for several copies of one function: the first /next gets the
+    schedule event, the others SQS events of up to ten messages from the queue; a response's
+    batchItemFailures stay on the queue (visible again after the visibility timeout), the rest
+    are deleted. Done once the schedule's invocation has answered and the queue is empty."""
+
+    def __init__(self, sqs, url: str, arn: str) -> None:
+        self.sqs, self.url, self.arn = sqs, url, arn
+        self.lock = threading.Lock()
+        self.scheduled_sent = False
+        self.scheduled_done = threading.Event()
+        self.done = threading.Event()
+        self.in_flight: dict[str, list[dict]] = {}
+        self.next_id = 0
+        self.invocations = 0
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                event, request_id = api.next_event()
+                if event is None:
+                    time.sleep(3600)
+                    return
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int((time.time() + 900) * 1000)))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:logmend-bench")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                request_id = self.path.split("/invocation/", 1)[1].split("/", 1)[0]
+                api.answered(request_id, body if self.path.endswith("/response") else None)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next_event(self):
+        with self.lock:
+            self.next_id += 1
+            request_id = f"bench-{self.next_id}"
+            if not self.scheduled_sent:
+                self.scheduled_sent = True
+                self.in_flight[request_id] = []
+                return ({"version": "0", "id": "bench-sweep", "detail-type": "Scheduled Event",
+                         "source": "aws.events", "account": ACCOUNT, "time": "2026-12-03T00:00:00Z",
+                         "region": "us-east-1", "resources": [], "detail": {}}, request_id)
+        while True:
+            self.scheduled_done.wait()
+            got = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           AttributeNames=["All"]).get("Messages", [])
+            if got:
+                break
+            with self.lock:
+                if not self.in_flight:
+                    attrs = self.sqs.get_queue_attributes(
+                        QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages",
+                                                           "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+                    if attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+                        self.done.set()
+                        return None, request_id
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs", "eventSourceARN": self.arn, "awsRegion": "us-east-1"} for m in got]
+        with self.lock:
+            self.in_flight[request_id] = records
+            self.invocations += 1
+        return {"Records": records}, request_id
+
+    def answered(self, request_id: str, body: bytes | None) -> None:
+        with self.lock:
+            records = self.in_flight.pop(request_id, [])
+        if request_id == "bench-1":
+            self.scheduled_done.set()
+            return
+        failed = set()
+        if body is None:
+            failed = {r["messageId"] for r in records}
+        else:
+            try:
+                failed = {f["itemIdentifier"] for f in json.loads(body).get("batchItemFailures", [])}
+            except (ValueError, AttributeError):
+                pass
+        done = [r for r in records if r["messageId"] not in failed]
+        for i in range(0, len(done), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(j), "ReceiptHandle": r["receiptHandle"]} for j, r in enumerate(done[i:i + 10])])
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+# (label, service ms, quotas): AWS's pace without its quotas, then with them.
+PACES = [("25 ms, no quotas", 25.0, "off"), ("25 ms, AWS quotas", 25.0, "aws")]
+SWEEP_FUNCTION = "log-retention"
+FANOUT_CONCURRENCY = 5  # the template's SweepConcurrency default
+
+
+def measure_sweeps(sizes: list[int], paces=PACES, fanout: bool = True) -> list[dict]:
     rows = []
     work = pathlib.Path(tempfile.mkdtemp(prefix="logmend-c7n-"))
     (work / "policy.yml").write_text(POLICY)
     custodian = [str(CUSTODIAN), "run", "--cache-period", "0", "-s", str(work / "out"), "--region", "us-east-1"]
-    for size in sizes:
-        emu.reset()
-        populate(emu, size)
-        lm_audit = Timed([str(RELEASE / "logmend"), "scan", "--control", "log-group-retention"], emu)
-        assert lm_audit.proc.returncode == 1, lm_audit.proc.stderr[-500:]
-        c7n_audit = Timed(custodian + ["--dryrun", str(work / "policy.yml")], emu)
-        assert c7n_audit.proc.returncode == 0, c7n_audit.proc.stderr[-500:]
-        lm_fix = Timed([str(RELEASE / "logmend"), "scan", "--fix", "--control", "log-group-retention"], emu)
-        assert lm_fix.proc.returncode == 0, lm_fix.proc.stderr[-500:]
-        assert fixed_count(emu) == size, "logmend left groups unfixed"
-        emu.reset()
-        populate(emu, size)
-        c7n_fix = Timed(custodian + [str(work / "policy.yml")], emu)
-        assert c7n_fix.proc.returncode == 0, c7n_fix.proc.stderr[-500:]
-        assert fixed_count(emu) == size, "Cloud Custodian left groups unfixed"
-        rows.append({"groups": size, "noncompliant": size - (size + 9) // 10,
-                     "audit": (lm_audit, c7n_audit), "fix": (lm_fix, c7n_fix)})
+    scan = [str(RELEASE / "logmend"), "scan", "--quiet", "--control", "log-group-retention",
+            "--concurrency", str(LOGMEND_CONCURRENCY)]
+    for label, service_ms, quotas in paces:
+        emu = Emulator(service_ms, quotas)
+        try:
+            for size in sizes:
+                to_fix = size - (size + 9) // 10
+                for fix in (False, True):
+                    tools = {"logmend scan": lambda: Timed(scan + (["--fix"] if fix else []), emu)}
+                    if fanout:
+                        tools["logmend fan-out"] = lambda: Timed(
+                            [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY))
+                    tools["Cloud Custodian"] = lambda: Timed(
+                        custodian + ([] if fix else ["--dryrun"]) + [str(work / "policy.yml")], emu)
+                    runs = {}
+                    for tool, measure in tools.items():
+                        emu.reset()
+                        populate(emu, size)
+                        t = measure()
+                        if tool != "Cloud Custodian":
+                            t.failed = t.verdicts().get("failed", 0)
+                        elif t.proc.returncode != 0:
+                            t.failed = -1  # Custodian's run itself failed: its stderr says why
+                            t.stderr_tail = t.proc.stderr[-500:]
+                        if fix:
+                            t.unfixed = size - fixed_count(emu)
+                        runs[tool] = t
+                    rows.append({"pace": label, "service_ms": service_ms, "groups": size, "to_fix": to_fix,
+                                 "pass": "fix" if fix else "audit", "runs": runs})
+                    print(f"  {label}, {size} groups, {'fix' if fix else 'audit'}: "
+                          + ", ".join(f"{k} {v.wall:.1f} s" for k, v in runs.items()), file=sys.stderr, flush=True)
+        finally:
+            emu.close()
     shutil.rmtree(work, ignore_errors=True)
     return rows
 

@@ -308,3 +308,41 @@ async fn a_refused_bulk_tag_lookup_falls_back_to_each_groups_tags() {
     );
     assert_eq!(emulator.recorded_calls().iter().filter(|c| *c == "logs:ListTagsForResource").count(), 2);
 }
+
+/// A group whose PutRetentionPolicy is throttled past the SDK's attempts is evaluated again
+/// later in the same sweep, from a fresh read, and only that last decision is reported.
+#[tokio::test]
+async fn sweep_evaluates_a_throttled_group_again_and_reports_it_once() {
+    let emulator = Emulator::start();
+    for name in ["/app/a", "/app/slow", "/app/c"] {
+        group_with(&emulator, name, None, &[]).await;
+    }
+    // The harness's clients try 3 times: the first evaluation fails, the second is fixed.
+    emulator.inject(json!([{ "action": "logs:PutRetentionPolicy", "fault": "throttle", "times": 4,
+                             "body_contains": "/app/slow" }]));
+    let cfg = logmend_integration::config_for(Mode::Remediate, &["log-group-retention"]);
+    let mut reported = Vec::new();
+    let report = app(&emulator, cfg).sweep(&[], 4, None, |d| reported.push((d.resource.clone(), d.verdict))).await;
+    assert_eq!(report.summary.count(Verdict::Failed), 0, "{reported:?}");
+    assert_eq!(report.summary.count(Verdict::Fixed), 3);
+    assert_eq!(reported.len(), 3, "one decision per group: {reported:?}");
+    assert_eq!(retention_of(&emulator, "/app/slow").await, Some(365));
+}
+
+/// Throttling that never ends: the group is evaluated SWEEP_ATTEMPTS times, then reported
+/// failed once, and the other groups are fixed meanwhile.
+#[tokio::test]
+async fn sweep_reports_a_group_throttled_every_time_as_failed_once() {
+    let emulator = Emulator::start();
+    for name in ["/app/a", "/app/stuck"] {
+        group_with(&emulator, name, None, &[]).await;
+    }
+    emulator.inject(json!([{ "action": "logs:PutRetentionPolicy", "fault": "throttle", "times": -1,
+                             "body_contains": "/app/stuck" }]));
+    let cfg = logmend_integration::config_for(Mode::Remediate, &["log-group-retention"]);
+    let report = app(&emulator, cfg).sweep(&[], 4, None, |_| {}).await;
+    assert_eq!(report.summary.count(Verdict::Failed), 1);
+    assert_eq!(report.summary.count(Verdict::Fixed), 1);
+    let fired = emulator.fault_rules()[0]["fired"].as_u64().unwrap();
+    assert_eq!(fired, 3 * u64::from(logmend::registry::SWEEP_ATTEMPTS), "3 SDK attempts per evaluation");
+}

@@ -105,6 +105,10 @@ pub trait BoundControl: Send + Sync {
     ) -> BoxFuture<'a, Vec<Evaluation>>;
 }
 
+/// Evaluations of one listed resource in a sweep, the first included, while each fails in a way
+/// a retry can help (each evaluation's calls have had the SDK's own retries already).
+pub const SWEEP_ATTEMPTS: u32 = 3;
+
 struct Bound<C: Control> {
     control: &'static C,
     clients: Arc<C::Clients>,
@@ -216,14 +220,24 @@ impl<C: Control> BoundControl for Bound<C> {
             // A hand-run FuturesUnordered rather than `buffer_unordered` over a closure: the
             // closure's borrowed arguments defeat the compiler's proof that this future is Send.
             let mut in_flight = futures::stream::FuturesUnordered::new();
-            let mut next = targets.iter();
+            let mut pending: std::collections::VecDeque<(&C::Target, u32)> = targets.iter().map(|t| (t, 1)).collect();
             let mut out = Vec::with_capacity(targets.len());
+            let (cx, origin) = (&cx, &origin);
             loop {
                 while in_flight.len() < concurrency.max(1) {
-                    let Some(t) = next.next() else { break };
-                    in_flight.push(control::evaluate(self.control, &cx, t, &origin));
+                    let Some((t, attempt)) = pending.pop_front() else { break };
+                    in_flight.push(async move { (t, attempt, control::evaluate(self.control, cx, t, origin).await) });
                 }
-                let Some(e) = in_flight.next().await else { break };
+                let Some((t, attempt, e)) = in_flight.next().await else { break };
+                // A transient failure (throttling that outlasted the SDK's retries, a 5xx) goes
+                // to the back of the line and is evaluated again from the start, as the queue
+                // path's batch item failure is: only its last decision is reported.
+                if e.retry && attempt < SWEEP_ATTEMPTS {
+                    tracing::info!(control = Control::spec(self.control).id, resource = %e.decision.resource,
+                        attempt, reason = %e.decision.reason, "transient failure; evaluated again later in this sweep");
+                    pending.push_back((t, attempt + 1));
+                    continue;
+                }
                 on_decision(&e.decision);
                 out.push(e);
             }

@@ -192,6 +192,7 @@ async fn try_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 region: Some(preflight_region(cli.region, cli.profile.as_deref()).await?),
                 endpoint_url: cli.endpoint_url,
                 profile: cli.profile,
+                adaptive_retry: true,
                 ..Default::default()
             };
             let sdk = load_sdk_config(&settings).await;
