@@ -131,6 +131,7 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 
 bench: $(VENV_STAMP) $(BENCH_VENV)/.installed build
 	$(CARGO) build --release --locked -p logmend $(addprefix -p ,$(FUNCTIONS))
+	$(CARGO) build --release --locked -p logmend-core --example bare_lambda
 	$(VENV)/bin/python bench/bench.py $(BENCH_ARGS)
 
 # SAM CLI lives in its own venv, made on first use (it pins its own boto3 and friends).

@@ -130,3 +130,17 @@ fn only_the_network_function_links_aws_sdk_ec2() {
         assert_eq!(links, family.name == "network", "{} and aws-sdk-ec2", family.function);
     }
 }
+
+/// The SSO and credential_process providers are for a person at a terminal: the CLI links
+/// them, no function does (a function's credentials come from its environment).
+#[test]
+fn only_the_cli_links_the_sso_credential_providers() {
+    let sso = ["aws-sdk-sso", "aws-sdk-ssooidc"];
+    let cli = sdk_crates_in_tree("logmend");
+    assert!(sso.iter().all(|c| cli.contains(*c)), "the CLI lost {sso:?}: {cli:?}");
+    for family in FAMILIES {
+        let tree = sdk_crates_in_tree(family.function);
+        let linked: Vec<_> = sso.iter().filter(|c| tree.contains(**c)).collect();
+        assert!(linked.is_empty(), "{} links {linked:?}", family.function);
+    }
+}

@@ -148,14 +148,26 @@ impl Logmend {
     /// variable), then its family's clients for the function's own region and credentials,
     /// built once. Adaptive retry: the sweep's listed resources come in bursts.
     pub async fn from_lambda_env(family: &'static Family) -> Result<Self, ConfigError> {
+        let started = std::time::Instant::now();
         let config = Config::from_env()?;
         config.log_notices();
         for id in config.controls.iter().flatten().filter(|id| !family.specs().any(|s| s.id == id.as_str())) {
             tracing::info!(control = %id, function = family.function, "LOGMEND_CONTROLS names a control of another function; ignored here");
         }
+        let config_done = started.elapsed();
         let settings = ClientSettings { adaptive_retry: true, ..Default::default() };
         let sdk = load_sdk_config(&settings).await;
-        Ok(Self::new(config, family.controls.iter().copied(), ClientSet::new(&sdk)))
+        let sdk_done = started.elapsed();
+        let app = Self::new(config, family.controls.iter().copied(), ClientSet::new(&sdk));
+        // The cold start's parts (`make bench` reads them with RUST_LOG=logmend_core=debug).
+        tracing::debug!(
+            config_us = config_done.as_micros() as u64,
+            sdk_config_us = (sdk_done - config_done).as_micros() as u64,
+            clients_us = (started.elapsed() - sdk_done).as_micros() as u64,
+            controls = app.controls.len(),
+            "initialised"
+        );
+        Ok(app)
     }
 
     /// The controls this instance evaluates: hosted and enabled.
