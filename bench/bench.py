@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import json
 import os
 import pathlib
@@ -471,8 +472,6 @@ class Timed:
         burst at its refill rate; the slowest bucket bounds the run."""
         floor = 0.0
         for q in self.quotas:
-            import fnmatch
-
             matching = {c: n for c, n in self.served.items()
                         if c.split(":", 1)[0] == q["service"] and fnmatch.fnmatchcase(c.split(":", 1)[1], q["action"])}
             groups = [[n] for n in matching.values()] if q["per_action"] else [list(matching.values())]

@@ -1652,14 +1652,29 @@ NOT_FOUND_CODE = {
 RDS_NOT_FOUND = {"Instance": "DBInstanceNotFound", "ParameterGroup": "DBParameterGroupNotFound", "Cluster": "DBClusterNotFoundFault"}
 
 
+def _credential_scope(environ) -> list[str]:
+    """A SigV4 request's credential scope: [access key, date, region, service, "aws4_request"]
+    (empty when unsigned)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" not in auth:
+        return []
+    return auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+
+
+def _buffered_body(environ) -> bytes:
+    """Read the request body and put it back, so the app behind can read it again."""
+    import io
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 def _request_call(environ, body: bytes) -> tuple[str, str, str]:
     """(service, action, protocol) of a request, as the recorder parsing in the harness does."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    service = "unsigned"
-    if "Credential=" in auth:
-        parts = auth.split("Credential=", 1)[1].split("/")
-        if len(parts) > 3:
-            service = parts[3]
+    scope = _credential_scope(environ)
+    service = scope[3] if len(scope) > 3 else "unsigned"
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1], "json"
@@ -1796,11 +1811,7 @@ def fault_injecting(app):
         if not _fault_rules or path.startswith(("/moto-api", "/logmend-emulator")):
             return app(environ, start_response)
 
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        import io
-
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = _buffered_body(environ)
         service, action, protocol = _request_call(environ, body)
         rule = _fault_for(service, action, body)
         if rule is None:
@@ -2582,7 +2593,7 @@ def _failed_findings(environ, app, start_response, rule):
 # service's own work, as the SDKs' per-call metrics show it.
 AWS_SERVICE_MS = 25.0
 
-# (service, action pattern) → [refill per second, bucket size, per_action]. per_action: each
+# (service, action pattern, refill per second, bucket size, per_action, source). per_action: each
 # action has its own bucket (EC2 "evaluates each API individually"); otherwise the service's
 # actions share one. The first matching row wins. Actions no row names are not throttled: their
 # service publishes no rate for them (IAM, the Resource Groups Tagging API).
@@ -2644,13 +2655,12 @@ def _throttle_response(service: str, action: str, protocol: str):
 
 def _request_account_region(environ) -> tuple[str, str]:
     """The account (from the access key, as moto maps it) and region of a signed request."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    if "Credential=" not in auth:
+    scope = _credential_scope(environ)
+    if not scope:
         return "", ""
-    parts = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
     from moto.iam.models import get_account_id_from
 
-    return get_account_id_from(parts[0]), parts[2] if len(parts) > 2 else ""
+    return get_account_id_from(scope[0]), scope[2] if len(scope) > 2 else ""
 
 
 class Pace:
@@ -2718,11 +2728,7 @@ def aws_paced(app, pace: Pace):
             return app(environ, start_response)
         if not pace.quotas and not pace.service_s:
             return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        import io
-
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = _buffered_body(environ)
         service, action, protocol = _request_call(environ, body)
         account, region = _request_account_region(environ)
         admitted = pace.admit(account, region, service, action)
