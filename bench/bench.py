@@ -31,6 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import botocore.config
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+import demo_resources  # noqa: E402  (the CloudTrail bucket policy AWS's guide gives)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -137,7 +140,10 @@ def sample(rel: str) -> dict:
 
 
 def make_trail(emu: Emulator, name: str) -> str:
-    emu.client("s3").create_bucket(Bucket=f"{name}-logs")
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket=f"{name}-logs")
+    # CloudTrail checks the bucket's policy at CreateTrail (the emulator's patch does too).
+    s3.put_bucket_policy(Bucket=f"{name}-logs", Policy=json.dumps(demo_resources.cloudtrail_bucket_policy(name)))
     return emu.client("cloudtrail").create_trail(Name=name, S3BucketName=f"{name}-logs")["TrailARN"]
 
 

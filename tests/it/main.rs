@@ -32,4 +32,5 @@ mod s3;
 mod session_manager;
 mod sns_delivery;
 mod template;
+mod trusted_roots;
 mod workload;

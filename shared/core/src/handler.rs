@@ -155,7 +155,11 @@ impl Logmend {
             tracing::info!(control = %id, function = family.function, "LOGMEND_CONTROLS names a control of another function; ignored here");
         }
         let config_done = started.elapsed();
-        let settings = ClientSettings { adaptive_retry: true, ..Default::default() };
+        let settings = ClientSettings {
+            adaptive_retry: true,
+            trusted_roots: crate::aws::TrustedRoots::AmazonTrustServices,
+            ..Default::default()
+        };
         let sdk = load_sdk_config(&settings).await;
         let sdk_done = started.elapsed();
         let app = Self::new(config, family.controls.iter().copied(), ClientSet::new(&sdk));
