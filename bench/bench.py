@@ -520,16 +520,29 @@ def run_fanout(emu: Emulator, function: str, fix: bool, concurrency: int) -> sub
                AWS_LAMBDA_FUNCTION_NAME=f"logmend-{function}", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
                AWS_LAMBDA_FUNCTION_VERSION="$LATEST", AWS_LAMBDA_LOG_STREAM_NAME="bench",
                AWS_LAMBDA_LOG_GROUP_NAME="/bench")
-    procs = [subprocess.Popen([str(RELEASE / function)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) for _ in range(concurrency)]
+    # Files, not pipes: five copies printing thousands of decisions would fill a pipe no one
+    # reads until the end, and block.
+    outs_f = [tempfile.TemporaryFile() for _ in range(concurrency)]
+    errs = [tempfile.TemporaryFile() for _ in range(concurrency)]
+    procs = [subprocess.Popen([str(RELEASE / function)], env=env, stdout=out, stderr=err)
+             for out, err in zip(outs_f, errs)]
     outs = []
     try:
-        api.done.wait(7200)
+        # A copy that exits (a Lambda function never returns from its loop) would hold its
+        # batch forever: say why instead of waiting.
+        while not api.done.wait(1):
+            for proc, err in zip(procs, errs):
+                if proc.poll() is not None:
+                    err.seek(0)
+                    tail = err.read().decode("utf-8", "replace")[-2000:]
+                    raise RuntimeError(f"a copy of {function} exited ({proc.returncode}): {tail}")
     finally:
         for proc in procs:
             proc.kill()
-        for proc in procs:
-            outs.append(proc.communicate()[0])
+        for proc, out in zip(procs, outs_f):
+            proc.wait()
+            out.seek(0)
+            outs.append(out.read().decode("utf-8", "replace"))
         api.close()
     return subprocess.CompletedProcess(["fan-out"], 0, "".join(outs), "")
 
@@ -646,7 +659,8 @@ SWEEP_FUNCTION = "log-retention"
 FANOUT_CONCURRENCY = 5  # the template's SweepConcurrency default
 
 
-def measure_sweeps(sizes: list[int], paces=PACES, fanout: bool = True) -> list[dict]:
+def measure_sweeps(sizes: list[int], paces=PACES, tools_wanted: set[str] | None = None,
+                   passes=("audit", "fix")) -> list[dict]:
     rows = []
     work = pathlib.Path(tempfile.mkdtemp(prefix="logmend-c7n-"))
     (work / "policy.yml").write_text(POLICY)
@@ -658,13 +672,15 @@ def measure_sweeps(sizes: list[int], paces=PACES, fanout: bool = True) -> list[d
         try:
             for size in sizes:
                 to_fix = size - (size + 9) // 10
-                for fix in (False, True):
-                    tools = {"logmend scan": lambda: Timed(scan + (["--fix"] if fix else []), emu)}
-                    if fanout:
-                        tools["logmend fan-out"] = lambda: Timed(
-                            [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY))
-                    tools["Cloud Custodian"] = lambda: Timed(
-                        custodian + ([] if fix else ["--dryrun"]) + [str(work / "policy.yml")], emu)
+                for fix in (p == "fix" for p in passes):
+                    tools = {
+                        "logmend scan": lambda: Timed(scan + (["--fix"] if fix else []), emu),
+                        "logmend fan-out": lambda: Timed(
+                            [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY)),
+                        "Cloud Custodian": lambda: Timed(
+                            custodian + ([] if fix else ["--dryrun"]) + [str(work / "policy.yml")], emu),
+                    }
+                    tools = {k: v for k, v in tools.items() if tools_wanted is None or k in tools_wanted}
                     runs = {}
                     for tool, measure in tools.items():
                         emu.reset()
@@ -821,7 +837,7 @@ def report(cold, zips, events, sweeps, breakdown, families, runs) -> str:
                       "| groups | pass | tool | wall (s) | calls | throttled | failed | unfixed | quota floor (s) | service floor (s) | wall ÷ floor | Custodian ÷ this |",
                       "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for r in (r for r in sweeps if r["pace"] == pace):
-                c7n = r["runs"]["Cloud Custodian"]
+                c7n = r["runs"].get("Cloud Custodian")
                 for tool, t in r["runs"].items():
                     conc = CUSTODIAN_CONCURRENCY if tool == "Cloud Custodian" else (
                         LOGMEND_CONCURRENCY if tool == "logmend scan" else FANOUT_CONCURRENCY)
@@ -829,7 +845,7 @@ def report(cold, zips, events, sweeps, breakdown, families, runs) -> str:
                     floor = max(qf, sf)
                     failed = "run failed" if t.failed < 0 else f"{t.failed:,}"
                     unfixed = f"{t.unfixed:,}" if r["pass"] == "fix" else ""
-                    ratio = "" if tool == "Cloud Custodian" else f"{c7n.wall / t.wall:.1f}×"
+                    ratio = "" if tool == "Cloud Custodian" or c7n is None else f"{c7n.wall / t.wall:.1f}×"
                     lines.append(f"| {r['groups']:,} | {r['pass']} | {tool} | {fmt_s(t.wall)} | {t.calls:,} | "
                                  f"{t.throttled:,} | {failed} | {unfixed} | {fmt_s(qf)} | {fmt_s(sf)} | "
                                  f"{t.wall / floor:.2f} | {ratio} |" if floor else
@@ -859,6 +875,9 @@ def main() -> None:
                         help="measure only these parts (repeatable); the others are left out of the report")
     parser.add_argument("--sizes", default=None, help="log groups per sweep, comma-separated (default 1000,10000)")
     parser.add_argument("--paces", default=None, help="which paces: no-quotas, quotas, or both (default)")
+    parser.add_argument("--tools", default=None,
+                        help="which sweep tools, comma-separated: logmend scan, logmend fan-out, Cloud Custodian")
+    parser.add_argument("--passes", default="audit,fix", help="which sweep passes: audit, fix or both")
     parser.add_argument("--notes", default=str(ROOT / "bench" / "notes.md"),
                         help="appended to the results (what bounds a missed target)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
@@ -889,7 +908,17 @@ def main() -> None:
         finally:
             emu.close()
     if "sweeps" in only:
-        sweeps = measure_sweeps(sizes, paces)
+        tools = set(args.tools.split(",")) if args.tools else None
+        measured = measure_sweeps(sizes, paces, tools, tuple(args.passes.split(",")))
+        # A run of some tools, sizes or paces replaces only those runs of the kept results.
+        for row in measured:
+            same = next((r for r in sweeps if (r["pace"], r["groups"], r["pass"]) == (row["pace"], row["groups"], row["pass"])), None)
+            if same is None:
+                sweeps.append(row)
+            else:
+                same["runs"].update(row["runs"])
+        order = {label: i for i, (label, _, _) in enumerate(PACES)}
+        sweeps.sort(key=lambda r: (order.get(r["pace"], 9), r["groups"], r["pass"] != "audit"))
     if "families" in only:
         families = measure_every_family()
     for part, value in (("functions", (cold, events, breakdown)), ("sweeps", sweeps), ("families", families)):
