@@ -31,10 +31,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import botocore.config
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
 import demo_resources  # noqa: E402  (the CloudTrail bucket policy AWS's guide gives)
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 CUSTODIAN = ROOT / ".venv-bench" / "bin" / "custodian"

@@ -15,7 +15,7 @@ use tracing_subscriber::{Layer, Registry};
 pub fn init() {
     let setting = std::env::var("RUST_LOG").ok();
     let (filter, refused) = function_filter(setting.as_deref());
-    let _ = Registry::default().with(json_layer().with_filter(filter)).try_init();
+    init_json(filter);
     if let Some(error) = refused {
         tracing::warn!(rust_log = setting.as_deref().unwrap_or_default(), %error, "RUST_LOG is not a list of target=level directives; logging at info");
     }
@@ -43,7 +43,8 @@ fn json_layer() -> impl Layer<Registry> {
         .with_writer(std::io::stderr)
 }
 
-fn init_json(filter: EnvFilter) {
+/// JSON lines on stderr, behind the functions' `Targets` or the CLI's `EnvFilter`.
+fn init_json(filter: impl tracing_subscriber::layer::Filter<Registry> + Send + Sync + 'static) {
     let _ = Registry::default().with(json_layer().with_filter(filter)).try_init();
 }
 
