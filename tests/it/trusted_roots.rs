@@ -123,23 +123,51 @@ async fn caller_account(roots: TrustedRoots, port: u16) -> Result<String, String
         .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
 }
 
-#[tokio::test]
-async fn functions_trust_amazon_trust_services_alone_and_the_cli_the_system_store() {
+/// `cargo test` runs every test of this binary in one process, and the system store is read once
+/// per process (rustls-native-certs): so the handshakes run in a process of their own, started
+/// from this test binary with SSL_CERT_FILE naming the test CA.
+#[test]
+fn functions_trust_amazon_trust_services_alone_and_the_cli_the_system_store() {
     let dir = std::env::temp_dir().join(format!("logmend-trusted-roots-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (mut server, port) = https_server(&dir);
-    // Read once per process (rustls-native-certs), before any client: this test has its own process.
-    unsafe {
-        std::env::set_var("SSL_CERT_FILE", dir.join("ca.pem"));
-        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    }
-    let system = caller_account(TrustedRoots::System, port).await;
-    let amazon = caller_account(TrustedRoots::AmazonTrustServices, port).await;
+    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args([
+            "--exact",
+            "trusted_roots::handshakes_in_their_own_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SSL_CERT_FILE", dir.join("ca.pem"))
+        .env(PORT_VARIABLE, port.to_string())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the test binary runs");
     server.kill().ok();
     server.wait().ok();
     std::fs::remove_dir_all(&dir).ok();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the handshakes failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
 
+const PORT_VARIABLE: &str = "LOGMEND_TRUSTED_ROOTS_TEST_PORT";
+
+#[tokio::test]
+#[ignore = "started in its own process by functions_trust_amazon_trust_services_alone_and_the_cli_the_system_store"]
+async fn handshakes_in_their_own_process() {
+    let port: u16 = std::env::var(PORT_VARIABLE)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{PORT_VARIABLE} names the test server's port"));
+    let system = caller_account(TrustedRoots::System, port).await;
+    let amazon = caller_account(TrustedRoots::AmazonTrustServices, port).await;
     assert_eq!(system, Ok("123456789012".to_owned()), "the system store (with the test CA) completes the handshake");
     let refused = amazon.expect_err("a certificate outside Amazon Trust Services is refused");
     assert!(refused.contains("UnknownIssuer"), "refused for its issuer, not something else: {refused}");
