@@ -90,10 +90,12 @@ async fn drain(app: &Logmend, c: &AwsClients, url: &str, function_arn: &str) -> 
     (decisions, invocations)
 }
 
-/// GIVEN 3,000 log groups that never expire, and PutRetentionPolicy throttled for one of them
-/// (every attempt of its first evaluation); WHEN the function's schedule fires and its queue is
-/// drained; THEN all 3,000 are listed onto the queue, each is fixed exactly once, the throttled
-/// one alone is delivered again (and then fixed), and the summary says so.
+/// GIVEN 3,000 log groups that never expire, PutRetentionPolicy throttled for one of them for
+/// every attempt of its first evaluation, and for another for every attempt of the
+/// evaluations one invocation makes; WHEN the function's schedule fires and its queue is
+/// drained; THEN all 3,000 are listed onto the queue and each is fixed exactly once: the first
+/// throttled group within its invocation (no failed decision), the second delivered again alone
+/// (one failed decision, then fixed), and the summary says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled_one_alone() {
     const GROUPS: usize = 3000;
@@ -102,10 +104,13 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
     let url = queue(&c).await;
     crate::log_retention::create_log_groups(&c, (0..GROUPS).map(|i| format!("/fanout/group-{i:05}"))).await;
     let app = function(&logmend::logs::FAMILY, config(Mode::Remediate), &url, &c);
-    // The harness's clients try each call 3 times: all three attempts of the first evaluation
-    // of this group are throttled, the retry of the message succeeds.
-    emulator.inject(json!([{ "action": "logs:PutRetentionPolicy", "fault": "throttle", "times": 3,
-        "body_contains": "/fanout/group-01234\"" }]));
+    // The harness's clients try each call 3 times.
+    let per_invocation = 3 * u64::from(logmend::registry::SWEEP_ATTEMPTS);
+    emulator.inject(json!([
+        { "action": "logs:PutRetentionPolicy", "fault": "throttle", "times": 3, "body_contains": "/fanout/group-00042\"" },
+        { "action": "logs:PutRetentionPolicy", "fault": "throttle", "times": per_invocation,
+          "body_contains": "/fanout/group-01234\"" },
+    ]));
     emulator.recorder_reset();
 
     let scheduled = app.lambda_handler(schedule_event("sweep-1"), FUNCTION_ARN).await.unwrap();
@@ -128,7 +133,8 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
     let started = std::time::Instant::now();
     let (decisions, invocations) = drain(&app, &c, &url, FUNCTION_ARN).await;
     eprintln!("drained in {:?}", started.elapsed());
-    assert_eq!(emulator.fault_rules()[0]["fired"], 3, "the throttled group's three attempts");
+    assert_eq!(emulator.fault_rules()[0]["fired"], 3, "the first group's first evaluation");
+    assert_eq!(emulator.fault_rules()[1]["fired"], per_invocation, "the second group's first invocation");
     let mut summary = Summary::default();
     decisions.iter().for_each(|d| summary.add(d));
     // What a person reads afterwards: the counts per control and verdict of this sweep (in
@@ -154,7 +160,7 @@ async fn the_fanned_out_sweep_fixes_3000_log_groups_once_and_retries_a_throttled
             .all(|d| d.event_id.as_deref() == Some("sweep-1") && d.event_name.as_deref() == Some(SWEEP_EVENT_NAME))
     );
     let puts = emulator.recorded_calls().iter().filter(|c| c.ends_with("PutRetentionPolicy")).count();
-    assert_eq!(puts, GROUPS, "one write per group: none twice");
+    assert_eq!(puts, GROUPS, "one write per group that reached the emulator: none twice");
 
     // A second sweep finds nothing to do and writes nothing.
     emulator.recorder_reset();

@@ -12,7 +12,7 @@ use crate::aws::AwsError;
 use crate::control::{Evaluation, Origin};
 use crate::decision::Verdict;
 use crate::handler::{HandlerError, Logmend};
-use crate::registry::Env;
+use crate::registry::{Env, SWEEP_ATTEMPTS};
 use crate::sweep::SweepItem;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use serde::{Deserialize, Serialize};
@@ -180,23 +180,48 @@ impl Logmend {
         batch
     }
 
+    /// One message's evaluations.
+    async fn queue_message(&self, message: &QueueMessage, own_account: Option<&str>) -> Result<Vec<Evaluation>, String> {
+        match message {
+            QueueMessage::Recheck { recheck } => self.handle_recheck(recheck, own_account).await,
+            QueueMessage::Legacy(m) => {
+                self.handle_checked(&m.event, m.check, own_account).await.map_err(|e| e.to_string())
+            }
+            // A listed resource not ready yet is re-checked like a deferred event's.
+            QueueMessage::Sweep { sweep } => match self.evaluate_sweep_item(sweep, own_account).await {
+                Ok(evaluations) => self.follow_up(evaluations, 1).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
     /// One record: its decisions (printed), and whether SQS should deliver it again.
     async fn queue_record(&self, record: &SqsMessage, own_account: Option<&str>) -> (Vec<Evaluation>, bool) {
         let id = record.message_id.as_deref().unwrap_or_default();
         let message = record.body.as_deref().ok_or_else(|| "the record has no body".to_owned()).and_then(|b| {
             serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
         });
-        let outcome = match message {
-            Ok(QueueMessage::Recheck { recheck }) => self.handle_recheck(&recheck, own_account).await,
-            Ok(QueueMessage::Legacy(m)) => {
-                self.handle_checked(&m.event, m.check, own_account).await.map_err(|e| e.to_string())
+        // A transient failure (throttling that outlasted the SDK's retries, a 5xx) is evaluated
+        // again here first, as the CLI's sweep does, from a fresh read: copies of the function
+        // each pace their own calls, so together they meet a shared quota's throttling, and a
+        // second try after the adaptive limiter has slowed down is cheaper than a redelivery
+        // after the visibility timeout. Only the last evaluation's decisions are reported.
+        let mut attempt = 1;
+        let outcome = loop {
+            let outcome = match &message {
+                Ok(message) => self.queue_message(message, own_account).await,
+                Err(reason) => Err(reason.clone()),
+            };
+            match &outcome {
+                Ok(evaluations) if attempt < SWEEP_ATTEMPTS && evaluations.iter().any(|e| e.retry) => {
+                    for e in evaluations.iter().filter(|e| e.retry) {
+                        tracing::info!(message_id = %id, control = e.decision.control, resource = %e.decision.resource,
+                            attempt, reason = %e.decision.reason, "transient failure; evaluated again in this invocation");
+                    }
+                    attempt += 1;
+                }
+                _ => break outcome,
             }
-            // A listed resource not ready yet is re-checked like a deferred event's.
-            Ok(QueueMessage::Sweep { sweep }) => match self.evaluate_sweep_item(&sweep, own_account).await {
-                Ok(evaluations) => self.follow_up(evaluations, 1).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            },
-            Err(reason) => Err(reason),
         };
         match outcome {
             Ok(evaluations) => {

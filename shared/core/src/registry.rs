@@ -105,8 +105,9 @@ pub trait BoundControl: Send + Sync {
     ) -> BoxFuture<'a, Vec<Evaluation>>;
 }
 
-/// Evaluations of one listed resource in a sweep, the first included, while each fails in a way
-/// a retry can help (each evaluation's calls have had the SDK's own retries already).
+/// Evaluations of one listed resource in a sweep (the CLI's, or one queue message of the
+/// fanned-out sweep's in one invocation), the first included, while each fails in a way a retry
+/// can help (each evaluation's calls have had the SDK's own retries already).
 pub const SWEEP_ATTEMPTS: u32 = 3;
 
 struct Bound<C: Control> {
