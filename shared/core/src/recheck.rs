@@ -181,7 +181,11 @@ impl Logmend {
     }
 
     /// One message's evaluations.
-    async fn queue_message(&self, message: &QueueMessage, own_account: Option<&str>) -> Result<Vec<Evaluation>, String> {
+    async fn queue_message(
+        &self,
+        message: &QueueMessage,
+        own_account: Option<&str>,
+    ) -> Result<Vec<Evaluation>, String> {
         match message {
             QueueMessage::Recheck { recheck } => self.handle_recheck(recheck, own_account).await,
             QueueMessage::Legacy(m) => {
