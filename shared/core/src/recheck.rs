@@ -206,7 +206,7 @@ impl Logmend {
             serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
         });
         // A transient failure (throttling that outlasted the SDK's retries, a 5xx) is evaluated
-        // again here first, as the CLI's sweep does, from a fresh read: copies of the function
+        // again here first, as the CLI's sweep does: copies of the function
         // each pace their own calls, so together they meet a shared quota's throttling, and a
         // second try after the adaptive limiter has slowed down is cheaper than a redelivery
         // after the visibility timeout. Only the last evaluation's decisions are reported.
