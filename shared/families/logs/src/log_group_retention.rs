@@ -142,13 +142,28 @@ impl Control for LogGroupRetention {
     }
 
     async fn list(&self, cx: &Context<'_, Clients>) -> Result<Vec<LogGroupRef>, ControlError> {
-        let mut pages = cx.clients.logs.describe_log_groups().into_paginator().send();
+        // Page by page, each with the standard retry mode: see `aws::sequential_listing_retry`.
+        let retry = logmend_core::aws::sequential_listing_retry(cx.clients.logs.config().retry_config());
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", cx.region, e))?;
+        let mut next_token = None;
+        loop {
+            let page = cx
+                .clients
+                .logs
+                .describe_log_groups()
+                .set_next_token(next_token.take())
+                .customize()
+                .config_override(aws_sdk_cloudwatchlogs::config::Builder::default().retry_config(retry.clone()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", cx.region, e))?;
             out.extend(
                 page.log_groups().iter().filter_map(snapshot).map(|(name, s)| LogGroupRef { name, listed: Some(s) }),
             );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => break,
+            }
         }
         // Without the bulk lookup each non-compliant group costs a ListTagsForResource (a
         // low-rate API): 9,000 calls for 10,000 groups. If it is refused, fall back to that.
