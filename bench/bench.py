@@ -692,12 +692,16 @@ def measure_sweeps(sizes: list[int], paces=PACES, tools_wanted: set[str] | None 
                 for fix in (p == "fix" for p in passes):
                     tools = {
                         "logmend scan": lambda: Timed(scan + (["--fix"] if fix else []), emu),
+                        # Not the default: what twice the concurrency buys where no quota binds.
+                        "logmend scan, --concurrency 16": lambda: Timed(
+                            scan[:-1] + ["16"] + (["--fix"] if fix else []), emu),
                         "logmend fan-out": lambda: Timed(
                             [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY)),
                         "Cloud Custodian": lambda: Timed(
                             custodian + ([] if fix else ["--dryrun"]) + [str(work / "policy.yml")], emu),
                     }
-                    tools = {k: v for k, v in tools.items() if tools_wanted is None or k in tools_wanted}
+                    tools = {k: v for k, v in tools.items()
+                             if k in (tools_wanted or set()) or tools_wanted is None and "16" not in k}
                     runs = {}
                     for tool, measure in tools.items():
                         emu.reset()
@@ -857,7 +861,7 @@ def report(cold, zips, events, sweeps, breakdown, families, runs) -> str:
                 c7n = r["runs"].get("Cloud Custodian")
                 for tool, t in r["runs"].items():
                     conc = CUSTODIAN_CONCURRENCY if tool == "Cloud Custodian" else (
-                        LOGMEND_CONCURRENCY if tool == "logmend scan" else FANOUT_CONCURRENCY)
+                        16 if "16" in tool else LOGMEND_CONCURRENCY if tool == "logmend scan" else FANOUT_CONCURRENCY)
                     qf, sf = t.quota_floor(), t.service_floor(r["service_ms"], conc)
                     floor = max(qf, sf)
                     failed = "run failed" if t.failed < 0 else f"{t.failed:,}"
