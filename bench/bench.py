@@ -693,7 +693,7 @@ def measure_sweeps(sizes: list[int], paces=PACES, tools_wanted: set[str] | None 
                     tools = {
                         "logmend scan": lambda: Timed(scan + (["--fix"] if fix else []), emu),
                         # Not the default: what twice the concurrency buys where no quota binds.
-                        "logmend scan, --concurrency 16": lambda: Timed(
+                        "logmend scan --concurrency 16": lambda: Timed(
                             scan[:-1] + ["16"] + (["--fix"] if fix else []), emu),
                         "logmend fan-out": lambda: Timed(
                             [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY)),
