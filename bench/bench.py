@@ -526,8 +526,11 @@ def run_fanout(emu: Emulator, function: str, fix: bool, concurrency: int) -> sub
     `concurrency` copies of the function (the event source mapping's maximum concurrency) take
     batches of ten from it until it is empty, as Lambda's SQS poller hands them out."""
     sqs = emu.client("sqs")
+    # The template's visibility timeout (6 × the functions' 180 s timeout, template.rs): with 30 s
+    # a batch slowed by throttling came back to another copy while still in flight, and its
+    # groups were written twice.
     url = sqs.create_queue(QueueName=f"bench-sweep-{time.time_ns()}",
-                           Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+                           Attributes={"VisibilityTimeout": "1080"})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     emu.pace_reset()
     api = QueueRuntime(sqs, url, arn)
@@ -674,6 +677,8 @@ class QueueRuntime:
 PACES = [("25 ms, no quotas", 25.0, "off"), ("25 ms, AWS quotas", 25.0, "aws")]
 SWEEP_FUNCTION = "log-retention"
 FANOUT_CONCURRENCY = 5  # the template's SweepConcurrency default
+# What `make bench` runs; the others are variants on request (--tools).
+DEFAULT_TOOLS = {"logmend scan", "logmend fan-out", "Cloud Custodian"}
 
 
 def measure_sweeps(sizes: list[int], paces=PACES, tools_wanted: set[str] | None = None,
@@ -697,11 +702,14 @@ def measure_sweeps(sizes: list[int], paces=PACES, tools_wanted: set[str] | None 
                             scan[:-1] + ["16"] + (["--fix"] if fix else []), emu),
                         "logmend fan-out": lambda: Timed(
                             [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, FANOUT_CONCURRENCY)),
+                        # Not the default: twice the event source mapping's maximum concurrency.
+                        "logmend fan-out of 10 copies": lambda: Timed(
+                            [], emu, run=lambda: run_fanout(emu, SWEEP_FUNCTION, fix, 10)),
                         "Cloud Custodian": lambda: Timed(
                             custodian + ([] if fix else ["--dryrun"]) + [str(work / "policy.yml")], emu),
                     }
                     tools = {k: v for k, v in tools.items()
-                             if k in (tools_wanted or set()) or tools_wanted is None and "16" not in k}
+                             if k in (tools_wanted or set()) or tools_wanted is None and k in DEFAULT_TOOLS}
                     runs = {}
                     for tool, measure in tools.items():
                         emu.reset()
@@ -861,7 +869,8 @@ def report(cold, zips, events, sweeps, breakdown, families, runs) -> str:
                 c7n = r["runs"].get("Cloud Custodian")
                 for tool, t in r["runs"].items():
                     conc = CUSTODIAN_CONCURRENCY if tool == "Cloud Custodian" else (
-                        16 if "16" in tool else LOGMEND_CONCURRENCY if tool == "logmend scan" else FANOUT_CONCURRENCY)
+                        16 if "16" in tool else 10 if "10 copies" in tool else
+                        LOGMEND_CONCURRENCY if tool == "logmend scan" else FANOUT_CONCURRENCY)
                     qf, sf = t.quota_floor(), t.service_floor(r["service_ms"], conc)
                     floor = max(qf, sf)
                     failed = "run failed" if t.failed < 0 else f"{t.failed:,}"
@@ -897,7 +906,8 @@ def main() -> None:
     parser.add_argument("--sizes", default=None, help="log groups per sweep, comma-separated (default 1000,10000)")
     parser.add_argument("--paces", default=None, help="which paces: no-quotas, quotas, or both (default)")
     parser.add_argument("--tools", default=None,
-                        help="which sweep tools, comma-separated: logmend scan, logmend fan-out, Cloud Custodian")
+                        help="which sweep tools, comma-separated: logmend scan, logmend fan-out, Cloud Custodian; "
+                             "variants: logmend scan --concurrency 16, logmend fan-out of 10 copies")
     parser.add_argument("--passes", default="audit,fix", help="which sweep passes: audit, fix or both")
     parser.add_argument("--notes", default=str(ROOT / "bench" / "notes.md"),
                         help="appended to the results (what bounds a missed target)")
