@@ -206,25 +206,27 @@ impl Logmend {
             serde_json::from_str::<QueueMessage>(b).map_err(|e| format!("not a logmend queue message: {e}"))
         });
         // A transient failure (throttling that outlasted the SDK's retries, a 5xx) is evaluated
-        // again here first, as the CLI's sweep does: copies of the function
-        // each pace their own calls, so together they meet a shared quota's throttling, and a
-        // second try after the adaptive limiter has slowed down is cheaper than a redelivery
-        // after the visibility timeout. Only the last evaluation's decisions are reported.
-        let mut attempt = 1;
-        let outcome = loop {
-            let outcome = match &message {
-                Ok(message) => self.queue_message(message, own_account).await,
-                Err(reason) => Err(reason.clone()),
-            };
-            match &outcome {
-                Ok(evaluations) if attempt < SWEEP_ATTEMPTS && evaluations.iter().any(|e| e.retry) => {
-                    for e in evaluations.iter().filter(|e| e.retry) {
-                        tracing::info!(message_id = %id, control = e.decision.control, resource = %e.decision.resource,
-                            attempt, reason = %e.decision.reason, "transient failure; evaluated again in this invocation");
+        // again here first, as the CLI's sweep does: copies of the function each pace their own
+        // calls, so together they meet a shared quota's throttling, and a second try after the
+        // adaptive limiter has slowed down is cheaper than a redelivery after the visibility
+        // timeout. Only the last evaluation's decisions are reported.
+        let outcome = match message {
+            Err(reason) => Err(reason),
+            Ok(message) => {
+                let mut attempt = 1;
+                loop {
+                    let outcome = self.queue_message(&message, own_account).await;
+                    match &outcome {
+                        Ok(evaluations) if attempt < SWEEP_ATTEMPTS && evaluations.iter().any(|e| e.retry) => {
+                            for e in evaluations.iter().filter(|e| e.retry) {
+                                tracing::info!(message_id = %id, control = e.decision.control, resource = %e.decision.resource,
+                                    attempt, reason = %e.decision.reason, "transient failure; evaluated again in this invocation");
+                            }
+                            attempt += 1;
+                        }
+                        _ => break outcome,
                     }
-                    attempt += 1;
                 }
-                _ => break outcome,
             }
         };
         match outcome {
